@@ -1,0 +1,39 @@
+"""Run documentation snippets the way a reader's own interpreter would, on every
+supported interpreter, and render, check and update them.
+
+Split by job: `interpreters` (which exist), `snippet` (the file format), `run`
+(one fresh sandboxed process), `cache`, `project` (pool and paths), `check`
+(doctest comparison and updates), `render` (the superfences fence), `cli`.
+"""
+
+from .check import Mismatch, matches, mismatches, normalise, updated
+from .interpreters import SUPPORTED, Discovery, Interpreter, discover, supported_keys
+from .project import Project, current, find_root
+from .run import RunResult, StepResult, run
+from .snippet import Options, Snippet, SnippetError, Step, Variant, dump, parse
+
+__all__ = [
+    "SUPPORTED",
+    "Discovery",
+    "Interpreter",
+    "Mismatch",
+    "Options",
+    "Project",
+    "RunResult",
+    "Snippet",
+    "SnippetError",
+    "Step",
+    "StepResult",
+    "Variant",
+    "current",
+    "discover",
+    "dump",
+    "find_root",
+    "matches",
+    "mismatches",
+    "normalise",
+    "parse",
+    "run",
+    "supported_keys",
+    "updated",
+]

@@ -1,0 +1,90 @@
+"""On-disk results, shared by the build and the tests, so only what changed runs again.
+
+The key covers everything that can change an output: the snippet file's bytes
+and path, the interpreter (path, full and implementation versions), the
+engine's own sources (worker included) and the sandbox limits. Writes go to a
+temporary file and are renamed into place, so concurrent writers (pytest-xdist,
+`mkdocs serve` next to `make test`) never leave a half-written entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .interpreters import Interpreter
+from .run import HASH_SEED, MEMORY_LIMIT, OUTPUT_CAP, RunResult
+from .snippet import Snippet
+
+CACHE_VARIABLE = "SNIPPET_CACHE_DIR"
+DISABLE_VARIABLE = "SNIPPET_NO_CACHE"
+
+
+@functools.lru_cache(maxsize=1)
+def engine_version() -> str:
+    """A digest of the engine's own code: editing the runner invalidates every entry."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for source in sorted(package.glob("*.py")):
+        if source.name in {"render.py", "cli.py", "__init__.py", "check.py"}:
+            continue  # presentation and comparison do not change what a run produces
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir(root: Path) -> Path:
+    configured = os.environ.get(CACHE_VARIABLE)
+    return Path(configured) if configured else root / ".cache" / "snippets"
+
+
+def key_for(snippet: Snippet, interpreter: Interpreter) -> str:
+    parts = {
+        "engine": engine_version(),
+        "path": snippet.display_path,
+        "text": snippet.text,
+        "interpreter": [
+            interpreter.path,
+            interpreter.implementation,
+            interpreter.full_version,
+            interpreter.implementation_version,
+        ],
+        "limits": [HASH_SEED, OUTPUT_CAP, MEMORY_LIMIT, snippet.options.timeout],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Path, enabled: bool = True) -> None:
+        self.directory = directory
+        self.enabled = enabled and not os.environ.get(DISABLE_VARIABLE)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> RunResult | None:
+        if not self.enabled:
+            return None
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return RunResult.from_json(data)
+
+    def put(self, key: str, result: RunResult) -> None:
+        if not self.enabled:
+            return
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(result.to_json(), stream, sort_keys=True)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

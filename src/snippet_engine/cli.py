@@ -1,0 +1,105 @@
+"""Contributor commands.
+
+    snippets interpreters            what was found, what is missing, what was ignored
+    snippets run memory/x.pycon      run one snippet everywhere and print each output
+    snippets update [PATH ...]       rewrite recorded outputs from real runs (all when no PATH)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .check import mismatches, updated
+from .interpreters import describe_key
+from .project import Project, find_root
+from .snippet import SnippetError, dump
+
+
+def _relative(project: Project, given: str) -> str:
+    path = Path(given)
+    absolute = path.resolve() if path.exists() else (project.snippets_dir / given).resolve()
+    try:
+        return absolute.relative_to(project.snippets_dir.resolve()).as_posix()
+    except ValueError:
+        raise SystemExit(f"{given}: not under {project.snippets_dir}") from None
+
+
+def cmd_interpreters(project: Project) -> int:
+    discovery = project.discovery
+    for interp in discovery.found:
+        print(f"{interp.key:10} {interp.label:24} {interp.full_version:10} {interp.path}")
+    for key in discovery.missing():
+        print(f"{key:10} {describe_key(key):24} {'missing':10}")
+    for reason in discovery.ignored:
+        print(f"ignored    {reason}")
+    return 0
+
+
+def cmd_run(project: Project, paths: list[str]) -> int:
+    status = 0
+    for given in paths:
+        relative = _relative(project, given)
+        snippet = project.load(relative)
+        selection = project.select(snippet)
+        for result in project.results(snippet):
+            print(f"===== {snippet.display_path} on {result.label} ({result.full_version}), {result.seconds:.2f} s")
+            for step, step_result in zip(snippet.steps, result.steps):
+                print(f"--- line {step.lineno}: {step.source.splitlines()[0] if step.source else ''}")
+                print(step_result.output, end="")
+            if result.error:
+                print(f"!!! {result.error}")
+                status = 1
+            for mismatch in mismatches(snippet, result):
+                print(f"!!! differs from the recorded output:\n{mismatch.describe(snippet.display_path, result.label)}")
+                status = 1
+        for key, why in selection.skipped:
+            print(f"===== skipped {describe_key(key)}: {why}")
+    return status
+
+
+def cmd_update(project: Project, paths: list[str]) -> int:
+    relatives = [_relative(project, p) for p in paths] or project.all_snippets()
+    project.prefetch(relatives)
+    changed = failed = 0
+    for relative in relatives:
+        try:
+            snippet = project.load(relative)
+        except SnippetError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        results = project.results(snippet)
+        for result in results:
+            if result.error:
+                print(f"warning: {snippet.display_path} on {result.label}: {result.error}", file=sys.stderr)
+        new_text = dump(updated(snippet, results))
+        if new_text != snippet.text:
+            (project.root / snippet.path).write_text(new_text, encoding="utf-8")
+            print(f"updated {snippet.display_path}")
+            changed += 1
+    print(f"{changed} updated, {len(relatives) - changed - failed} unchanged, {failed} unreadable")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="snippets", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-cache", action="store_true", help="run everything afresh")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("interpreters", help="list interpreters")
+    run_parser = sub.add_parser("run", help="run snippets and print every interpreter's output")
+    run_parser.add_argument("paths", nargs="+")
+    update_parser = sub.add_parser("update", help="record real outputs into snippet files")
+    update_parser.add_argument("paths", nargs="*")
+    args = parser.parse_args(argv)
+    project = Project(find_root(), use_cache=not args.no_cache)
+    if args.command == "interpreters":
+        return cmd_interpreters(project)
+    if args.command == "run":
+        return cmd_run(project, args.paths)
+    return cmd_update(project, args.paths)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

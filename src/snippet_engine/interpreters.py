@@ -1,0 +1,219 @@
+"""Which interpreters exist on this machine, and which ones the site supports.
+
+An interpreter is more than a CPython version: it is an implementation, the
+language version it speaks, its own release, and a path. Discovery looks in
+`SNIPPET_PYTHONS` (which replaces everything else when set), `PATH`, and
+pyenv's versions directory; probing asks each binary who it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+# The one place that says what the site supports. Order is display order.
+SUPPORTED: tuple[tuple[str, str], ...] = (
+    ("cpython", "3.10"),
+    ("cpython", "3.11"),
+    ("cpython", "3.12"),
+    ("cpython", "3.13"),
+    ("cpython", "3.14"),
+    ("pypy", "3.9"),
+    ("pypy", "3.10"),
+    ("pypy", "3.11"),
+)
+
+OVERRIDE_VARIABLE = "SNIPPET_PYTHONS"
+
+_PROBE = (
+    "import sys, json; i = sys.implementation; v = i.version; "
+    "print(json.dumps([i.name, '%d.%d' % sys.version_info[:2], "
+    "sys.version.split()[0], '%d.%d.%d' % tuple(v[:3]), i.cache_tag]))"
+)
+
+
+@dataclass(frozen=True, order=True)
+class Interpreter:
+    """One interpreter binary, as it describes itself."""
+
+    implementation: str  # "cpython" or "pypy" (sys.implementation.name)
+    language: str  # "3.12": what `sys.version_info[:2]` says
+    full_version: str  # "3.12.1": sys.version's first word
+    implementation_version: str  # PyPy's "7.3.11"; CPython's equals full_version
+    cache_tag: str | None
+    path: str
+
+    @property
+    def key(self) -> str:
+        """Short, stable identifier used in files, test ids and tab links."""
+        prefix = "" if self.implementation == "cpython" else self.implementation
+        return f"{prefix}{self.language}"
+
+    @property
+    def label(self) -> str:
+        if self.implementation == "cpython":
+            return f"CPython {self.language}"
+        return f"PyPy {self.language} ({self.implementation_version})"
+
+    @property
+    def short_label(self) -> str:
+        """Tab title: identical on every page so linked tabs switch together."""
+        name = "CPython" if self.implementation == "cpython" else "PyPy"
+        return f"{name} {self.language}"
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        return parse_version(self.language)
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")[:2]
+    return int(major), int(minor)
+
+
+def supported_keys() -> list[str]:
+    return [("" if impl == "cpython" else impl) + lang for impl, lang in SUPPORTED]
+
+
+def describe_key(key: str) -> str:
+    """'3.12' -> 'CPython 3.12', 'pypy3.9' -> 'PyPy 3.9' (for skip reasons)."""
+    if key.startswith("pypy"):
+        return f"PyPy {key[4:]}"
+    return f"CPython {key}"
+
+
+def _is_shim(path: Path) -> bool:
+    # pyenv shims are shell scripts that re-dispatch (slow, and only expose the
+    # global version): the real binaries live under versions/.
+    return "shims" in path.parts
+
+
+def _candidates_on_path() -> list[Path]:
+    names = [f"python{lang}" for impl, lang in SUPPORTED if impl == "cpython"]
+    names += ["pypy3"] + [f"pypy{lang}" for impl, lang in SUPPORTED if impl == "pypy"]
+    found: list[Path] = []
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if not directory:
+            continue
+        for name in names:
+            candidate = Path(directory) / name
+            if candidate.is_file() and os.access(candidate, os.X_OK) and not _is_shim(candidate):
+                found.append(candidate)
+    return found
+
+
+def _candidates_in_pyenv() -> list[Path]:
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if not root.is_dir():
+        return []
+    found = []
+    for version_dir in sorted(root.iterdir()):
+        for name in ("python3", "pypy3"):
+            candidate = version_dir / "bin" / name
+            if candidate.is_file():
+                found.append(candidate)
+                break
+    return found
+
+
+def candidate_paths() -> list[Path]:
+    override = os.environ.get(OVERRIDE_VARIABLE)
+    if override is not None:
+        return [Path(p) for p in override.split(os.pathsep) if p]
+    return _candidates_in_pyenv() + _candidates_on_path()
+
+
+@functools.lru_cache(maxsize=None)
+def _probe_cached(path: str, mtime_ns: int, size: int) -> Interpreter | None:
+    # mtime and size are part of the key so an interpreter upgraded in place is
+    # probed again.
+    try:
+        completed = subprocess.run(
+            [path, "-s", "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={"PATH": os.defpath, "PYTHONNOUSERSITE": "1"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if completed.returncode != 0:
+        return None
+    name, language, full, impl_version, tag = json.loads(completed.stdout)
+    return Interpreter(name, language, full, impl_version, tag, path)
+
+
+def probe(path: Path) -> Interpreter | None:
+    """Ask a binary who it is; None when it does not run or is not Python 3."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _probe_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The interpreters to use, one per supported key, and what was left out."""
+
+    found: tuple[Interpreter, ...]
+    ignored: tuple[str, ...]  # human-readable reasons
+
+    def by_key(self) -> dict[str, Interpreter]:
+        return {interp.key: interp for interp in self.found}
+
+    def missing(self) -> list[str]:
+        present = self.by_key()
+        return [key for key in supported_keys() if key not in present]
+
+
+def discover() -> Discovery:
+    """Every supported interpreter present, the first found for each key."""
+    paths: list[Path] = []
+    seen: set[str] = set()
+    for candidate in candidate_paths():
+        real = os.path.realpath(candidate)
+        if real not in seen:
+            seen.add(real)
+            paths.append(candidate)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        probed = list(pool.map(probe, paths))
+    chosen: dict[str, Interpreter] = {}
+    ignored: list[str] = []
+    wanted = set(supported_keys())
+    for path, interp in zip(paths, probed):
+        if interp is None:
+            ignored.append(f"{path}: does not run as Python 3")
+        elif interp.key not in wanted:
+            ignored.append(f"{path}: {interp.label} is not in the supported list")
+        elif interp.key in chosen:
+            ignored.append(f"{path}: {interp.label} already provided by {chosen[interp.key].path}")
+        else:
+            chosen[interp.key] = interp
+    order = supported_keys()
+    found = tuple(sorted(chosen.values(), key=lambda i: order.index(i.key)))
+    return Discovery(found, tuple(ignored))
+
+
+_VERSION_SPEC = re.compile(r"^(\d+\.\d+)?\s*(\+|-\s*(\d+\.\d+))?$")
+
+
+def version_matches(spec: str, language: str) -> bool:
+    """'3.11+' / '3.10-3.12' / '3.12' against a language version."""
+    match = _VERSION_SPEC.match(spec.strip())
+    if not match or not match.group(1):
+        raise ValueError(f"bad version spec {spec!r}: use '3.12', '3.11+' or '3.10-3.12'")
+    low = parse_version(match.group(1))
+    version = parse_version(language)
+    if match.group(2) == "+":
+        return version >= low
+    if match.group(3):
+        return low <= version <= parse_version(match.group(3))
+    return version == low

@@ -1,0 +1,142 @@
+"""The project as the engine sees it: where snippets live, which interpreters run
+them, and a pool that runs them in parallel through the cache.
+
+One `Project` per process (see `current()`), shared by every fence of every
+page, so the interpreters are probed once and runs for a whole site overlap.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import Cache, cache_dir, key_for
+from .interpreters import Discovery, Interpreter, describe_key, discover, supported_keys
+from .run import RunResult, run
+from .snippet import KINDS, Snippet, parse
+
+ROOT_VARIABLE = "SNIPPET_ROOT"
+_FENCE = re.compile(r"^\s*```+\s*snippet\b[^\n]*\n\s*([^\s`][^\n]*?)\s*\n", re.MULTILINE)
+
+
+def find_root() -> Path:
+    """The repository root, whatever the builder's current directory."""
+    configured = os.environ.get(ROOT_VARIABLE)
+    if configured:
+        return Path(configured).resolve()
+    # An editable install sits in src/ of the checkout; prefer that over cwd so
+    # `mkdocs build -f /repo/mkdocs.yml` from elsewhere gives the same site.
+    here = Path(__file__).resolve().parents[2]
+    if (here / "mkdocs.yml").is_file() and (here / "snippets").is_dir():
+        return here
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Selection:
+    run_on: tuple[Interpreter, ...]
+    skipped: tuple[tuple[str, str], ...]  # (key, reason) for every supported key not run
+
+
+class Project:
+    def __init__(self, root: Path, *, use_cache: bool = True, workers: int | None = None) -> None:
+        self.root = root
+        self.snippets_dir = root / "snippets"
+        self.docs_dir = root / "docs"
+        self.cache = Cache(cache_dir(root), enabled=use_cache)
+        self._pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2)
+        self._futures: dict[str, Future[RunResult]] = {}
+        self._lock = threading.Lock()
+
+    @functools.cached_property
+    def discovery(self) -> Discovery:
+        return discover()
+
+    def load(self, relative: str) -> Snippet:
+        """Parse `snippets/<relative>`; paths in messages are relative to the root."""
+        path = self.snippets_dir / relative
+        if not path.is_file():
+            raise FileNotFoundError(f"no snippet file snippets/{relative}")
+        return parse(path.relative_to(self.root), path.read_text(encoding="utf-8"))
+
+    def all_snippets(self) -> list[str]:
+        return sorted(
+            p.relative_to(self.snippets_dir).as_posix()
+            for p in self.snippets_dir.rglob("*")
+            if p.suffix in KINDS and p.is_file() and "__pycache__" not in p.parts
+        )
+
+    def select(self, snippet: Snippet) -> Selection:
+        present = self.discovery.by_key()
+        run_on, skipped = [], []
+        for key in supported_keys():
+            interp = present.get(key)
+            implementation = "pypy" if key.startswith("pypy") else "cpython"
+            language = key.removeprefix("pypy")
+            if not snippet.options.applies_to(implementation, language):
+                if implementation in snippet.options.implementations:
+                    why = snippet.options.why or ""
+                    skipped.append((key, f"header says versions {snippet.options.versions}: {why}"))
+                continue
+            if interp is None:
+                skipped.append((key, f"{describe_key(key)} not found on this machine"))
+            else:
+                run_on.append(interp)
+        return Selection(tuple(run_on), tuple(skipped))
+
+    def submit(self, snippet: Snippet, interpreter: Interpreter) -> Future[RunResult]:
+        key = key_for(snippet, interpreter)
+        with self._lock:
+            future = self._futures.get(key)
+            if future is None:
+                future = self._pool.submit(self._run_cached, key, snippet, interpreter)
+                self._futures[key] = future
+            return future
+
+    def _run_cached(self, key: str, snippet: Snippet, interpreter: Interpreter) -> RunResult:
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        result = run(snippet, interpreter)
+        self.cache.put(key, result)
+        return result
+
+    def results(self, snippet: Snippet) -> list[RunResult]:
+        futures = [self.submit(snippet, interp) for interp in self.select(snippet).run_on]
+        return [future.result() for future in futures]
+
+    def prefetch(self, relatives: list[str]) -> None:
+        """Start every run now so later fences find them finished or under way."""
+        for relative in relatives:
+            try:
+                snippet = self.load(relative)
+            except (OSError, ValueError):
+                continue  # reported when the fence that names it is rendered
+            for interp in self.select(snippet).run_on:
+                self.submit(snippet, interp)
+
+    def embedded(self) -> dict[str, list[str]]:
+        """snippet path -> pages that embed it, read from the Markdown sources."""
+        pages: dict[str, list[str]] = {}
+        for page in sorted(self.docs_dir.rglob("*.md")):
+            for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
+                pages.setdefault(match.group(1), []).append(page.relative_to(self.root).as_posix())
+        return pages
+
+
+_current: Project | None = None
+_current_lock = threading.Lock()
+
+
+def current() -> Project:
+    """The process-wide project (created on first use, root found automatically)."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = Project(find_root())
+        return _current

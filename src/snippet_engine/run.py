@@ -1,0 +1,283 @@
+"""Run one snippet on one interpreter, in a fresh process, in a throw-away directory.
+
+Nothing a snippet does may reach the repository or the build: it runs in a new
+temporary directory with a scrubbed environment, no stdin, a timeout, a cap on
+output (RLIMIT_FSIZE), a memory limit (RLIMIT_AS), address-space randomisation
+off (so `id()` is the same on every build of the same machine), and its whole
+process group is killed when it ends.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .interpreters import Interpreter
+from .snippet import Snippet
+
+WORKER = Path(__file__).with_name("_worker.py")
+HASH_SEED = "0"
+OUTPUT_CAP = 4 * 1024 * 1024  # bytes a snippet may write to any one file, stdout included
+MEMORY_LIMIT = 2 * 1024 * 1024 * 1024  # address space; PyPy's GC needs more than CPython
+
+
+@dataclass(frozen=True)
+class StepResult:
+    output: str
+    status: str  # "ok", "syntax", "exception:<Name>", "exit", or "unfinished"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    key: str
+    label: str
+    full_version: str
+    steps: tuple[StepResult, ...]
+    error: str | None = None  # why the run as a whole failed (timeout, crash, cap)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "full_version": self.full_version,
+            "steps": [[s.output, s.status] for s in self.steps],
+            "error": self.error,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> RunResult:
+        steps = data["steps"]
+        assert isinstance(steps, list)
+        return cls(
+            key=str(data["key"]),
+            label=str(data["label"]),
+            full_version=str(data["full_version"]),
+            steps=tuple(StepResult(str(o), str(s)) for o, s in steps),
+            error=None if data["error"] is None else str(data["error"]),
+            seconds=float(str(data["seconds"])),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _sandbox_prefix() -> tuple[str, ...]:
+    """Wrappers that set limits before the interpreter starts (Linux util-linux)."""
+    prefix: list[str] = []
+    setarch = shutil.which("setarch")
+    machine = platform.machine()
+    if setarch and subprocess.run(
+        [setarch, machine, "-R", "true"], capture_output=True, check=False
+    ).returncode == 0:
+        prefix += [setarch, machine, "-R"]
+    prlimit = shutil.which("prlimit")
+    if prlimit:
+        prefix += [prlimit, f"--as={MEMORY_LIMIT}", f"--fsize={OUTPUT_CAP}", "--core=0", "--"]
+    return tuple(prefix)
+
+
+def _environment(root: Path, interpreter: Interpreter) -> dict[str, str]:
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    for name in ("python", "python3"):
+        (bin_dir / name).symlink_to(interpreter.path)
+    (root / "home").mkdir()
+    (root / "tmp").mkdir()
+    return {
+        "PATH": os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": str(root / "home"),
+        "TMPDIR": str(root / "tmp"),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": HASH_SEED,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONNOUSERSITE": "1",
+        "NO_COLOR": "1",
+        "PYTHON_COLORS": "0",
+        "TERM": "dumb",
+        "COLUMNS": "80",
+        "LINES": "24",
+    }
+
+
+def _decode(data: bytes) -> str:
+    """Bytes a process wrote -> text that is safe to show and to store."""
+    text = data.decode("utf-8", errors="backslashreplace")
+    # Control characters (ANSI escapes, bare carriage returns) would be
+    # interpreted by a terminal or hidden by a browser: show them as escapes.
+    return "".join(
+        ch if ch in "\n\t" or (ch >= " " and ch != "\x7f") else f"\\x{ord(ch):02x}" for ch in text
+    )
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _run_process(
+    command: Sequence[str], *, cwd: Path, env: dict[str, str], output: Path, timeout: float
+) -> tuple[int | None, float]:
+    """Run to completion or timeout; returns (returncode or None on timeout, seconds)."""
+    start = time.monotonic()
+    with open(output, "ab") as sink:
+        process = subprocess.Popen(
+            [*_sandbox_prefix(), *command],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            returncode: int | None = process.wait(timeout=max(timeout, 0.05))
+        except subprocess.TimeoutExpired:
+            returncode = None
+        finally:
+            # Children that outlive the snippet share its process group.
+            _kill_group(process.pid)
+            process.wait()
+    return returncode, time.monotonic() - start
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
+
+
+def run(snippet: Snippet, interpreter: Interpreter) -> RunResult:
+    """Execute every step of a snippet on one interpreter."""
+    with tempfile.TemporaryDirectory(prefix="snippet-") as tmp:
+        root = Path(tmp)
+        work = root / "work"
+        work.mkdir()
+        env = _environment(root, interpreter)
+        if snippet.kind == "pycon":
+            steps, error, seconds = _run_transcript(snippet, interpreter, root, work, env)
+        elif snippet.kind == "script":
+            steps, error, seconds = _run_script(snippet, interpreter, root, work, env)
+        else:
+            steps, error, seconds = _run_console(snippet, root, work, env)
+    return RunResult(
+        interpreter.key, interpreter.label, interpreter.full_version, steps, error, round(seconds, 3)
+    )
+
+
+def _cap_error(path: Path) -> str | None:
+    if path.stat().st_size >= OUTPUT_CAP:
+        return f"output exceeded the cap of {OUTPUT_CAP // (1024 * 1024)} MiB"
+    return None
+
+
+def _run_transcript(
+    snippet: Snippet, interpreter: Interpreter, root: Path, work: Path, env: dict[str, str]
+) -> tuple[tuple[StepResult, ...], str | None, float]:
+    inputs, results, output = root / "inputs", root / "results", root / "output"
+    inputs.write_text("\0".join(step.source for step in snippet.steps), encoding="utf-8")
+    style = "python-input" if (
+        interpreter.implementation == "cpython" and interpreter.version_tuple >= (3, 13)
+    ) else "stdin"
+    boot = f"exec(open({str(WORKER)!r}, encoding='utf-8').read(), {{'__name__': '_snippet_worker'}})"
+    command = [interpreter.path, "-s", "-c", boot, str(inputs), str(results), style]
+    returncode, seconds = _run_process(
+        command, cwd=work, env=env, output=output, timeout=snippet.options.timeout
+    )
+    data = output.read_bytes()
+    records = []
+    if results.exists():
+        for line in results.read_text(encoding="utf-8").splitlines():
+            index, offset, status = line.split(" ", 2)
+            records.append((int(index), int(offset), status))
+    steps: list[StepResult] = []
+    start = 0
+    for _, offset, status in records:
+        steps.append(StepResult(_decode(data[start:offset]), status))
+        start = offset
+    error = _cap_error(output)
+    if returncode is None:
+        error = f"timed out after {snippet.options.timeout:g} s"
+    elif error is None and len(steps) < len(snippet.steps):
+        # An "exit" record means the input itself called sys.exit(); otherwise
+        # the process died while running the next input.
+        exited = bool(records) and records[-1][2] == "exit"
+        culprit = snippet.steps[len(steps) - 1 if exited else len(steps)]
+        error = (
+            f"the interpreter {_describe_exit(returncode)} at the input on line "
+            f"{culprit.lineno}; later inputs never ran"
+        )
+    if len(steps) < len(snippet.steps) and start < len(data):
+        steps.append(StepResult(_decode(data[start:]), "unfinished"))
+    return tuple(steps), error, seconds
+
+
+def _run_script(
+    snippet: Snippet, interpreter: Interpreter, root: Path, work: Path, env: dict[str, str]
+) -> tuple[tuple[StepResult, ...], str | None, float]:
+    script = work / snippet.path.name
+    script.write_text(snippet.steps[0].source, encoding="utf-8")
+    output = root / "output"
+    returncode, seconds = _run_process(
+        [interpreter.path, "-s", script.name],
+        cwd=work,
+        env=env,
+        output=output,
+        timeout=snippet.options.timeout,
+    )
+    text = _decode(output.read_bytes())
+    error = _cap_error(output)
+    expected_exception = snippet.options.raises
+    if returncode is None:
+        error = f"timed out after {snippet.options.timeout:g} s"
+    elif error is None and expected_exception:
+        last = text.rstrip("\n").rsplit("\n", 1)[-1]
+        if returncode != 1 or not last.startswith(expected_exception):
+            error = f"expected to end with {expected_exception}, but it {_describe_exit(returncode)}"
+    elif error is None and returncode != 0:
+        error = f"the script {_describe_exit(returncode)}"
+    status = "ok" if error is None else "unfinished"
+    return (StepResult(text, status),), error, seconds
+
+
+def _run_console(
+    snippet: Snippet, root: Path, work: Path, env: dict[str, str]
+) -> tuple[tuple[StepResult, ...], str | None, float]:
+    # Each `$` command runs in its own shell in the same directory, like a
+    # reader typing them one after the other (`cd` and `export` do not carry).
+    deadline = time.monotonic() + snippet.options.timeout
+    steps: list[StepResult] = []
+    total = 0.0
+    for index, step in enumerate(snippet.steps):
+        output = root / f"output-{index}"
+        returncode, seconds = _run_process(
+            ["/bin/sh", "-c", step.source],
+            cwd=work,
+            env=env,
+            output=output,
+            timeout=deadline - time.monotonic(),
+        )
+        total += seconds
+        steps.append(StepResult(_decode(output.read_bytes()), "ok" if returncode == 0 else "failed"))
+        error = _cap_error(output)
+        if returncode is None:
+            error = f"timed out after {snippet.options.timeout:g} s at command {index + 1}"
+        if error:
+            return tuple(steps), error, total
+    return tuple(steps), None, total

@@ -1,0 +1,283 @@
+"""Snippet files: parse them into steps with recorded outputs, and write them back.
+
+Three kinds, chosen by extension:
+
+* `.pycon`   a REPL transcript in doctest format (`>>> `, `... `, then output);
+* `.py`      a script run as `python file.py`; its output is recorded at the end
+             of the file as `#> ` lines;
+* `.console` shell commands (`$ `, continued with `> `), where `python` is the
+             interpreter under test.
+
+A header of `#| key: value` lines may open any of them. Where interpreters
+disagree, the recorded output is split into blocks labelled `#[3.10 3.11]`
+(`#>[3.10 3.11]` in scripts); an interpreter missing from every label is
+compared with the block of the closest older CPython.
+"""
+
+from __future__ import annotations
+
+import doctest
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .interpreters import parse_version, version_matches
+
+KINDS = {".pycon": "pycon", ".py": "script", ".console": "console"}
+
+_HEADER = re.compile(r"^#\|\s*([a-z-]+)\s*:\s*(.*?)\s*$")
+_LABEL = re.compile(r"^#>?\[([^\]]+)\]$")
+_ALLOWED_FLAGS = {"ELLIPSIS", "NORMALIZE_WHITESPACE", "IGNORE_EXCEPTION_DETAIL"}
+
+
+class SnippetError(ValueError):
+    """A snippet file that cannot be understood; the message names path:line."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a snippet's header may say. Anything else is an error."""
+
+    implementations: tuple[str, ...] = ("cpython",)
+    versions: str | None = None  # "3.11+", "3.10-3.12": language versions it applies to
+    timeout: float = 10.0
+    flags: tuple[str, ...] = ()
+    varies: str | None = None  # why outputs differ run to run ("ids and addresses")
+    raises: str | None = None  # scripts only: the exception they are meant to end with
+    why: str | None = None  # required reason when `versions` narrows the list
+
+    def applies_to(self, implementation: str, language: str) -> bool:
+        if implementation not in self.implementations:
+            return False
+        return self.versions is None or version_matches(self.versions, language)
+
+    @property
+    def optionflags(self) -> int:
+        value = 0
+        for name in self.flags:
+            value |= doctest.OPTIONFLAGS_BY_NAME[name]
+        return value
+
+
+@dataclass(frozen=True)
+class Variant:
+    labels: tuple[str, ...] | None  # None: the output of every interpreter
+    text: str
+
+
+@dataclass(frozen=True)
+class Step:
+    source: str  # what runs: one REPL input, one command, or a whole script
+    lineno: int  # 1-based line where the step starts in the file
+    expected: tuple[Variant, ...] = ()
+
+    def expected_for(self, key: str) -> tuple[str | None, str | None]:
+        """(recorded output, note) for an interpreter key; None when nothing applies."""
+        for variant in self.expected:
+            if variant.labels is None or key in variant.labels:
+                return variant.text, None
+        if not self.expected or key.startswith("pypy"):
+            return None, None
+        # A CPython newer (or older) than anything recorded: the nearest older
+        # recording is the best guess, and the note says so.
+        wanted = parse_version(key)
+        best: tuple[tuple[int, int], Variant] | None = None
+        for variant in self.expected:
+            for label in variant.labels or ():
+                if label.startswith("pypy"):
+                    continue
+                version = parse_version(label)
+                if version < wanted and (best is None or version > best[0]):
+                    best = (version, variant)
+        if best is None:
+            return None, None
+        return best[1].text, f"no output recorded for {key}; compared with {best[0][0]}.{best[0][1]}"
+
+
+@dataclass(frozen=True)
+class Snippet:
+    path: Path
+    kind: str
+    options: Options
+    steps: tuple[Step, ...]
+    header_lines: tuple[str, ...] = field(default=())
+    text: str = ""  # the file as read: part of the cache key
+
+    @property
+    def display_path(self) -> str:
+        return self.path.as_posix()
+
+
+def _parse_header(lines: list[str], path: Path) -> tuple[Options, int]:
+    values: dict[str, str] = {}
+    index = 0
+    while index < len(lines) and lines[index].startswith("#|"):
+        match = _HEADER.match(lines[index])
+        if not match:
+            raise SnippetError(f"{path}:{index + 1}: header lines read '#| key: value'")
+        values[match.group(1)] = match.group(2)
+        index += 1
+    return _options_from(values, path), index
+
+
+def _options_from(values: dict[str, str], path: Path) -> Options:
+    known = {"implementations", "versions", "timeout", "flags", "varies", "raises", "why"}
+    unknown = set(values) - known
+    if unknown:
+        raise SnippetError(f"{path}:1: unknown header key(s) {sorted(unknown)}; known: {sorted(known)}")
+    options = Options()
+    if "implementations" in values:
+        impls = tuple(values["implementations"].replace(",", " ").split())
+        if not impls or set(impls) - {"cpython", "pypy"}:
+            raise SnippetError(f"{path}:1: implementations are 'cpython' and/or 'pypy'")
+        options = replace(options, implementations=impls)
+    if "versions" in values:
+        try:
+            version_matches(values["versions"], "3.12")
+        except ValueError as error:
+            raise SnippetError(f"{path}:1: {error}") from None
+        if "why" not in values:
+            raise SnippetError(f"{path}:1: 'versions' needs a 'why' line saying why")
+        options = replace(options, versions=values["versions"], why=values["why"])
+    if "timeout" in values:
+        options = replace(options, timeout=float(values["timeout"]))
+    if "flags" in values:
+        flags = tuple(values["flags"].replace(",", " ").split())
+        bad = set(flags) - _ALLOWED_FLAGS
+        if bad:
+            raise SnippetError(f"{path}:1: unknown flag(s) {sorted(bad)}; allowed {sorted(_ALLOWED_FLAGS)}")
+        options = replace(options, flags=flags)
+    if "varies" in values:
+        options = replace(options, varies=values["varies"])
+    if "raises" in values:
+        options = replace(options, raises=values["raises"])
+    return options
+
+
+def _split_variants(lines: list[str], path: Path, first_lineno: int) -> tuple[Variant, ...]:
+    """Output lines -> variants; `<BLANKLINE>` stands for an empty line."""
+    if not lines:
+        return (Variant(None, ""),)
+    variants: list[Variant] = []
+    labels: tuple[str, ...] | None = None
+    body: list[str] = []
+    started = False
+    for offset, line in enumerate(lines):
+        match = _LABEL.match(line)
+        if match:
+            if started:
+                variants.append(Variant(labels, _join(body)))
+            elif body:
+                raise SnippetError(f"{path}:{first_lineno + offset}: output before the first label")
+            labels, body, started = tuple(match.group(1).split()), [], True
+        else:
+            body.append("" if line == "<BLANKLINE>" else line)
+    variants.append(Variant(labels, _join(body)))
+    return tuple(variants)
+
+
+def _join(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def _parse_transcript(lines: list[str], start: int, path: Path, prompt: str, more: str) -> list[Step]:
+    steps: list[Step] = []
+    index = start
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip():
+            index += 1
+            continue
+        if not (line.startswith(prompt) or line == prompt.rstrip()):
+            raise SnippetError(f"{path}:{index + 1}: expected a '{prompt}' line, found {line!r}")
+        lineno = index + 1
+        source = [line[len(prompt):]]
+        index += 1
+        while index < len(lines) and (lines[index].startswith(more) or lines[index] == more.rstrip()):
+            source.append(lines[index][len(more):])
+            index += 1
+        output: list[str] = []
+        first_output = index + 1
+        while index < len(lines) and lines[index].strip() and not lines[index].startswith(prompt):
+            output.append(lines[index])
+            index += 1
+        steps.append(Step(_join(source), lineno, _split_variants(output, path, first_output)))
+    return steps
+
+
+def parse(path: Path, text: str | None = None) -> Snippet:
+    """Read a snippet file. Raises SnippetError with path:line on anything odd."""
+    kind = KINDS.get(path.suffix)
+    if kind is None:
+        raise SnippetError(f"{path}: unknown snippet kind; use one of {sorted(KINDS)}")
+    if text is None:
+        text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    options, start = _parse_header(lines, path)
+    if kind == "pycon":
+        steps = _parse_transcript(lines, start, path, ">>> ", "... ")
+    elif kind == "console":
+        steps = _parse_transcript(lines, start, path, "$ ", "> ")
+    else:
+        steps = [_parse_script(lines, start, path)]
+    if not steps:
+        raise SnippetError(f"{path}:1: no inputs found")
+    if options.raises and kind != "script":
+        raise SnippetError(f"{path}:1: 'raises' is for scripts; a transcript shows its tracebacks")
+    return Snippet(path, kind, options, tuple(steps), tuple(lines[:start]), text)
+
+
+def _parse_script(lines: list[str], start: int, path: Path) -> Step:
+    end = len(lines)
+    while end > start and (lines[end - 1].startswith("#>") or not lines[end - 1].strip()):
+        end -= 1
+    output = [line for line in lines[end:] if line.strip()]
+    decoded = []
+    for line in output:
+        if _LABEL.match(line):
+            decoded.append(line)
+        elif line == "#>":
+            decoded.append("<BLANKLINE>")
+        elif line.startswith("#> "):
+            decoded.append(line[3:])
+        else:
+            raise SnippetError(f"{path}: recorded output lines start with '#> '")
+    source = _join(lines[start:end])
+    return Step(source, start + 1, _split_variants(decoded, path, end + 1))
+
+
+def _render_output(text: str, prefix: str) -> list[str]:
+    lines = text.splitlines() if text else []
+    if prefix:
+        return [f"{prefix} {line}" if line else prefix for line in lines]
+    return [line if line else "<BLANKLINE>" for line in lines]
+
+
+def _render_variants(variants: tuple[Variant, ...], prefix: str, label_mark: str) -> list[str]:
+    out: list[str] = []
+    for variant in variants:
+        if variant.labels is not None:
+            out.append(f"{label_mark}[{' '.join(variant.labels)}]")
+        out.extend(_render_output(variant.text, prefix))
+    return out
+
+
+def dump(snippet: Snippet) -> str:
+    """The file text for a snippet, with its (possibly updated) recorded outputs."""
+    lines = list(snippet.header_lines)
+    if snippet.kind == "script":
+        step = snippet.steps[0]
+        lines.extend(step.source.splitlines())
+        while lines and not lines[-1].strip():
+            lines.pop()
+        lines.append("")
+        lines.extend(_render_variants(step.expected, "#>", "#>"))
+        return _join(lines)
+    prompt, more = (">>> ", "... ") if snippet.kind == "pycon" else ("$ ", "> ")
+    for step in snippet.steps:
+        source_lines = step.source.splitlines() or [""]
+        first = source_lines[0]
+        lines.append(prompt + first if first else prompt.rstrip())
+        lines.extend((more + line) if line else more.rstrip() for line in source_lines[1:])
+        lines.extend(_render_variants(step.expected, "", "#"))
+    return _join(lines)

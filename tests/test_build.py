@@ -1,0 +1,53 @@
+"""The strict build: the real site builds, and each kind of breakage fails it loudly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sites import Build, build_mini_site
+
+pytestmark = pytest.mark.slow
+
+
+def test_real_site_builds_strict(real_site: Build) -> None:
+    assert real_site.returncode == 0, real_site.log
+    assert (real_site.site / "index.html").is_file()
+
+
+def test_broken_link_fails_the_build(tmp_path: Path) -> None:
+    build = build_mini_site(tmp_path, {"index.md": "# Home\n\nSee [the missing page](missing.md).\n"})
+    assert build.returncode != 0
+    assert "missing.md" in build.log
+
+
+def test_broken_anchor_fails_the_build(tmp_path: Path) -> None:
+    pages = {"index.md": "# Home\n\n[Details](other.md#no-such-heading)\n", "other.md": "# Other\n\n## Real heading\n"}
+    build = build_mini_site(tmp_path, pages)
+    assert build.returncode != 0
+    assert "no-such-heading" in build.log
+
+
+def test_any_warning_fails_the_build(tmp_path: Path) -> None:
+    # A page left out of the nav is only a warning; strict turns it into a failure.
+    pages = {"index.md": "# Home\n"}
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "stray.md").write_text("# Stray\n", encoding="utf-8")
+    build = build_mini_site(tmp_path, pages)
+    assert build.returncode != 0
+    assert "stray.md" in build.log
+
+
+def test_failing_snippet_fails_the_build_with_its_location(tmp_path: Path) -> None:
+    snippet = ">>> x = 1\n>>> x + undefined_name\n2\n"
+    build = build_mini_site(
+        tmp_path,
+        {"index.md": "# Home\n\n```snippet\nbroken/unexpected_error.pycon\n```\n"},
+        {"broken/unexpected_error.pycon": snippet},
+    )
+    assert build.returncode != 0
+    assert "snippets/broken/unexpected_error.pycon:2" in build.log
+    assert "docs/index.md" in build.log
+    assert "CPython 3." in build.log
+    assert "NameError" in build.log
