@@ -8,7 +8,6 @@ pyenv's versions directory; probing asks each binary who it is.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -129,10 +128,7 @@ def candidate_paths() -> list[Path]:
     return _candidates_in_pyenv() + _candidates_on_path()
 
 
-@functools.lru_cache(maxsize=None)
-def _probe_cached(path: str, mtime_ns: int, size: int) -> Interpreter | None:
-    # mtime and size are part of the key so an interpreter upgraded in place is
-    # probed again.
+def _probe_process(path: str) -> Interpreter | None:
     try:
         completed = subprocess.run(
             [path, "-s", "-c", _PROBE],
@@ -150,13 +146,54 @@ def _probe_cached(path: str, mtime_ns: int, size: int) -> Interpreter | None:
     return Interpreter(name, language, full, impl_version, tag, path)
 
 
-def probe(path: Path) -> Interpreter | None:
-    """Ask a binary who it is; None when it does not run or is not Python 3."""
+def _fingerprint(path: Path) -> str | None:
+    # mtime and size: an interpreter upgraded in place is probed again.
     try:
         stat = path.stat()
     except OSError:
         return None
-    return _probe_cached(str(path), stat.st_mtime_ns, stat.st_size)
+    return f"{os.path.realpath(path)}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+class ProbeCache:
+    """Probes remembered on disk, so a warm build starts no process to ask who is who."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.entries: dict[str, list[str] | None] = {}
+        if file is not None:
+            try:
+                self.entries = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.entries = {}
+        self.dirty = False
+
+    def probe(self, path: Path) -> Interpreter | None:
+        fingerprint = _fingerprint(path)
+        if fingerprint is None:
+            return None
+        key = f"{path}|{fingerprint}"
+        if key in self.entries:
+            fields = self.entries[key]
+            return None if fields is None else Interpreter(*fields[:5], path=str(path))
+        interp = _probe_process(str(path))
+        self.entries[key] = None if interp is None else [
+            interp.implementation,
+            interp.language,
+            interp.full_version,
+            interp.implementation_version,
+            interp.cache_tag or "",
+        ]
+        self.dirty = True
+        return interp
+
+    def save(self) -> None:
+        if self.file is None or not self.dirty:
+            return
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.file.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(self.entries, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, self.file)
 
 
 @dataclass(frozen=True)
@@ -174,7 +211,7 @@ class Discovery:
         return [key for key in supported_keys() if key not in present]
 
 
-def discover() -> Discovery:
+def discover(probe_cache: Path | None = None) -> Discovery:
     """Every supported interpreter present, the first found for each key."""
     paths: list[Path] = []
     seen: set[str] = set()
@@ -183,8 +220,10 @@ def discover() -> Discovery:
         if real not in seen:
             seen.add(real)
             paths.append(candidate)
+    cache = ProbeCache(probe_cache)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        probed = list(pool.map(probe, paths))
+        probed = list(pool.map(cache.probe, paths))
+    cache.save()
     chosen: dict[str, Interpreter] = {}
     ignored: list[str] = []
     wanted = set(supported_keys())

@@ -21,7 +21,20 @@ from .run import RunResult, run
 from .snippet import KINDS, Snippet, parse
 
 ROOT_VARIABLE = "SNIPPET_ROOT"
-_FENCE = re.compile(r"^\s*```+\s*snippet\b[^\n]*\n\s*([^\s`][^\n]*?)\s*\n", re.MULTILINE)
+EXECUTE_VARIABLE = "SNIPPET_EXECUTE"  # "0": render recorded outputs, run nothing
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,})[ \t]*(?P<name>snippet(?:-table)?)\b[^\n]*\n"
+    r"(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def fence_paths(name: str, body: str) -> list[str]:
+    """Snippet paths a fence names: its body, or the right column of a table."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if name == "snippet":
+        return lines[:1]
+    return [line.rsplit("|", 1)[1].strip() for line in lines if "|" in line]
 
 
 def find_root() -> Path:
@@ -49,13 +62,14 @@ class Project:
         self.snippets_dir = root / "snippets"
         self.docs_dir = root / "docs"
         self.cache = Cache(cache_dir(root), enabled=use_cache)
+        self.execute = os.environ.get(EXECUTE_VARIABLE, "1") != "0"
         self._pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2)
         self._futures: dict[str, Future[RunResult]] = {}
         self._lock = threading.Lock()
 
     @functools.cached_property
     def discovery(self) -> Discovery:
-        return discover()
+        return discover(cache_dir(self.root) / "interpreters.json")
 
     def load(self, relative: str) -> Snippet:
         """Parse `snippets/<relative>`; paths in messages are relative to the root."""
@@ -125,7 +139,8 @@ class Project:
         pages: dict[str, list[str]] = {}
         for page in sorted(self.docs_dir.rglob("*.md")):
             for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
-                pages.setdefault(match.group(1), []).append(page.relative_to(self.root).as_posix())
+                for path in fence_paths(match.group("name"), match.group("body")):
+                    pages.setdefault(path, []).append(page.relative_to(self.root).as_posix())
         return pages
 
 

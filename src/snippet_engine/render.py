@@ -21,6 +21,7 @@ import html
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from markdown import Markdown
@@ -28,9 +29,9 @@ from markdown_exec import base_format, tabbed
 from pymdownx.superfences import SuperFencesException
 
 from .check import mismatches
-from .interpreters import describe_key
+from .interpreters import describe_key, supported_keys
 from .project import Project, Selection, current
-from .run import HASH_SEED, RunResult
+from .run import HASH_SEED, RunResult, StepResult
 from .snippet import Snippet, SnippetError
 
 # Under the "mkdocs" logger tree so `mkdocs build --strict` counts it.
@@ -57,7 +58,8 @@ def fence_format(
     source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
 ) -> str:
     project = current()
-    _prefetch_site(project)
+    if project.execute:
+        _prefetch_site(project)
     relative = source.strip()
     markdown = render_snippet(project, relative, title=options.get("title"))
     return str(base_format(language="snippet", run=lambda code, **_: markdown, code=relative, md=md, update_toc=False))
@@ -73,29 +75,130 @@ def _prefetch_site(project: Project) -> None:
     project.prefetch(list(project.embedded()))
 
 
-def render_snippet(project: Project, relative: str, title: str | None = None) -> str:
-    """Markdown for one snippet; problems are logged and shown, never swallowed."""
-    pages = ", ".join(project.embedded().get(relative, [])) or "no page"
+@dataclass
+class Checked:
+    """A snippet's runs and everything wrong with them, ready to render."""
+
+    snippet: Snippet | None
+    selection: Selection | None
+    results: list[RunResult]
+    problems: list[str]
+
+
+def run_checked(project: Project, relative: str) -> Checked:
+    """Load, run everywhere and compare with the record; problems name path:line and interpreter."""
     try:
         snippet = project.load(relative)
     except (OSError, SnippetError) as error:
-        return _failure(f"{error} (in {pages})", [])
+        return Checked(None, None, [], [str(error)])
     selection = project.select(snippet)
     if not selection.run_on:
         reasons = "; ".join(f"{describe_key(k)}: {why}" for k, why in selection.skipped)
-        return _failure(f"snippets/{relative}: no interpreter to run it on ({reasons}) (in {pages})", [])
+        return Checked(snippet, selection, [], [f"{snippet.display_path}: no interpreter to run it on ({reasons})"])
     results = project.results(snippet)
     problems = []
     for result in results:
+        label = f"{result.label} ({result.full_version})"
         if result.error:
             line = snippet.steps[min(len(result.steps), len(snippet.steps)) - 1].lineno
-            problems.append(f"{snippet.display_path}:{line} on {result.label}: {result.error}")
-        for mismatch in mismatches(snippet, result):
-            problems.append(mismatch.describe(snippet.display_path, f"{result.label} ({result.full_version})"))
-    body = _render_results(snippet, results, selection, title)
+            problems.append(f"{snippet.display_path}:{line} on {label}: {result.error}")
+        problems.extend(m.describe(snippet.display_path, label) for m in mismatches(snippet, result))
+    return Checked(snippet, selection, results, problems)
+
+
+def render_recorded(project: Project, relative: str, title: str | None = None) -> str:
+    """Execution off (SNIPPET_EXECUTE=0): the outputs recorded in the file, clearly labelled."""
+    try:
+        snippet = project.load(relative)
+    except (OSError, SnippetError) as error:
+        return _failure(str(error), [])
+    keys = [label for step in snippet.steps for v in step.expected for label in (v.labels or ())]
+    key = keys[0] if keys else "recorded"
+    steps = tuple(StepResult(step.expected_for(key)[0] or "", "ok") for step in snippet.steps)
+    recorded = RunResult(key, "recorded", "", steps)
+    parts = [f"**{html.escape(title)}**"] if title else []
+    if snippet.kind == "script":
+        parts.append(_fenced("python", snippet.steps[0].source.rstrip("\n")))
+    parts.append(_block(snippet, recorded, set()))
+    parts.append(f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>')
+    return "\n\n".join(parts)
+
+
+def render_snippet(project: Project, relative: str, title: str | None = None) -> str:
+    """Markdown for one snippet; problems are logged and shown, never swallowed."""
+    if not project.execute:
+        return render_recorded(project, relative, title)
+    checked = run_checked(project, relative)
+    body = []
+    if checked.snippet and checked.selection and checked.results:
+        body.append(_render_results(checked.snippet, checked.results, checked.selection, title))
+    if checked.problems:
+        return _failure(_pages_note(project, [relative]) + "\n".join(checked.problems), body)
+    return body[0]
+
+
+def _pages_note(project: Project, relatives: list[str]) -> str:
+    embedded = project.embedded()
+    pages = sorted({page for r in relatives for page in embedded.get(r, [])})
+    return f"in {', '.join(pages) or 'a page not under docs/'}:\n"
+
+
+def table_format(
+    source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
+) -> str:
+    """`snippet-table`: one row per `label | snippet path`, one column per interpreter.
+
+    Each cell is the output of the snippet's last input on that interpreter (the
+    exception line for a traceback), so a comparison table is never typed.
+    """
+    project = current()
+    _prefetch_site(project)
+    rows = []
+    for line in source.strip().splitlines():
+        if "|" not in line:
+            raise SuperFencesException(f"snippet-table rows read 'label | snippet path', got {line!r}")
+        label, relative = (part.strip() for part in line.rsplit("|", 1))
+        rows.append((label, relative, run_checked(project, relative)))
+    markdown = render_table(project, rows)
+    return str(base_format(language="snippet", run=lambda code, **_: markdown, code=source, md=md, update_toc=False))
+
+
+def _cell(output: str) -> str:
+    text = output.strip("\n")
+    if "Traceback (most recent call last):" in text:
+        text = text.splitlines()[-1]
+    escaped = html.escape(text).replace("|", "&#124;").replace("\n", "<br>")
+    return f"<code>{escaped}</code>" if escaped else "<em>nothing</em>"
+
+
+def render_table(project: Project, rows: list[tuple[str, str, Checked]]) -> str:
+    keys: list[str] = []
+    labels: dict[str, str] = {}
+    for _, _, checked in rows:
+        for result in checked.results:
+            if result.key not in keys:
+                keys.append(result.key)
+                labels[result.key] = result.label.split(" (")[0]
+    order = supported_keys()
+    keys.sort(key=order.index)
+    lines = ["| | " + " | ".join(labels[k] for k in keys) + " |", "|---|" + "---|" * len(keys)]
+    problems = []
+    for label, relative, checked in rows:
+        by_key = {r.key: r for r in checked.results}
+        cells = []
+        for key in keys:
+            result = by_key.get(key)
+            cells.append(_cell(result.steps[-1].output) if result and result.steps else "<em>not run</em>")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        problems.extend(checked.problems)
+    exact = {r.key: _exact(r) for _, _, c in rows for r in c.results}
+    ran = ", ".join(exact[k] for k in keys)
+    sources = ", ".join(f"snippets/{relative}" for _, relative, _ in rows)
+    meta = f'<p class="snippet-meta">Generated at build time from {html.escape(sources)} · ran on {html.escape(ran)}</p>'
+    table = "\n".join(lines) + "\n\n" + meta
     if problems:
-        return _failure(f"in {pages}:\n" + "\n".join(problems), [body])
-    return body
+        return _failure(_pages_note(project, [r for _, r, _ in rows]) + "\n".join(problems), [table])
+    return table
 
 
 def _failure(message: str, after: list[str]) -> str:
@@ -207,3 +310,21 @@ def _provenance(snippet: Snippet, results: list[RunResult], selection: Selection
     if snippet.options.varies:
         note = f'\n\n!!! info "Varies from run to run"\n\n    {html.escape(snippet.options.varies)}'
     return f'<p class="snippet-meta">{body}</p>{note}'
+
+
+def interpreters_format(
+    source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
+) -> str:
+    """`interpreters`: which interpreters produced this build's outputs."""
+    discovery = current().discovery
+    lines = ["| Interpreter | Exact version | Implementation release |", "|---|---|---|"]
+    for interp in discovery.found:
+        lines.append(f"| {interp.short_label} | {interp.full_version} | {interp.implementation_version} |")
+    missing = [describe_key(k) for k in discovery.missing()]
+    if missing:
+        lines.append("")
+        lines.append(
+            f"Supported but not available to this build (their outputs are not shown): {', '.join(missing)}."
+        )
+    markdown = "\n".join(lines)
+    return str(base_format(language="interpreters", run=lambda code, **_: markdown, code=source, md=md, update_toc=False))
