@@ -25,8 +25,10 @@ def _serve():
 
     # What a fresh interactive interpreter has that `python -c` lacks.
     sys.argv[:] = [""]
-    sys.ps1 = ">>> "
-    sys.ps2 = "... "
+    if sys.implementation.name == "pypy":
+        sys.ps1, sys.ps2 = ">>>> ", ".... "
+    else:
+        sys.ps1, sys.ps2 = ">>> ", "... "
     namespace = sys.modules["__main__"].__dict__
     future_flags = 0
 
@@ -50,9 +52,9 @@ def _serve():
             code = compile(source, filename, "single", future_flags, True)
         except (OverflowError, SyntaxError, ValueError):
             status = "syntax"
-            _show(sys.exc_info(), skip_frames=0)
+            # Like the REPL: no traceback header, only the caret display.
+            _show(sys.exc_info(), skip_frames=None)
         else:
-            future_flags |= _future_flags(code)
             try:
                 exec(code, namespace)
             except SystemExit:
@@ -61,8 +63,10 @@ def _serve():
                 results.flush()
                 raise
             except BaseException:
-                status = "exception:" + sys.exc_info()[0].__name__
+                status = "exception:" + type(sys.exc_info()[1]).__name__
                 _show(sys.exc_info(), skip_frames=1)
+            # After exec: the import statement is what loads __future__.
+            future_flags |= _future_flags(code)
         _flush(sys)
         results.write("%d %d %s\n" % (index, _offset(os), status))
         results.flush()
@@ -77,9 +81,12 @@ def _show(info, skip_frames):
     sys.last_type, sys.last_value, sys.last_traceback = typ, value, tb
     if hasattr(sys, "last_exc"):
         sys.last_exc = value
-    for _ in range(skip_frames):
-        if tb is not None:
-            tb = tb.tb_next
+    if skip_frames is None:
+        tb = None
+    else:
+        for _ in range(skip_frames):
+            if tb is not None:
+                tb = tb.tb_next
     # The hook prints value.__traceback__, not its tb argument.
     if value is not None:
         value = value.with_traceback(tb)

@@ -40,8 +40,14 @@ def _without_stack(text: str) -> str:
     return before + header + "".join(lines[index:])
 
 
+def _terminated(text: str) -> str:
+    # Recorded outputs are whole lines; output that ends without a newline
+    # (`print(end="")`, `printf`) is compared as if it had one, as doctest does.
+    return text + "\n" if text and not text.endswith("\n") else text
+
+
 def matches(want: str, got: str, options: Options) -> bool:
-    want, got = normalise(want, options), normalise(got, options)
+    want, got = _terminated(normalise(want, options)), _terminated(normalise(got, options))
     if _CHECKER.check_output(want, got, options.optionflags):
         return True
     return _CHECKER.check_output(_without_stack(want), _without_stack(got), options.optionflags)

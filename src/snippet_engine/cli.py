@@ -17,13 +17,21 @@ from .project import Project, find_root
 from .snippet import SnippetError, dump
 
 
-def _relative(project: Project, given: str) -> str:
+def _relatives(project: Project, given: str) -> list[str]:
+    """A file or a folder, given from the root or from snippets/, as snippets/-relative paths."""
     path = Path(given)
     absolute = path.resolve() if path.exists() else (project.snippets_dir / given).resolve()
+    base = project.snippets_dir.resolve()
     try:
-        return absolute.relative_to(project.snippets_dir.resolve()).as_posix()
+        relative = absolute.relative_to(base).as_posix()
     except ValueError:
         raise SystemExit(f"{given}: not under {project.snippets_dir}") from None
+    if absolute.is_dir():
+        prefix = "" if relative == "." else relative + "/"
+        return [s for s in project.all_snippets() if s.startswith(prefix)]
+    if not absolute.is_file():
+        raise SystemExit(f"{given}: no such snippet file")
+    return [relative]
 
 
 def cmd_interpreters(project: Project) -> int:
@@ -39,8 +47,7 @@ def cmd_interpreters(project: Project) -> int:
 
 def cmd_run(project: Project, paths: list[str]) -> int:
     status = 0
-    for given in paths:
-        relative = _relative(project, given)
+    for relative in [r for given in paths for r in _relatives(project, given)]:
         snippet = project.load(relative)
         selection = project.select(snippet)
         for result in project.results(snippet):
@@ -60,7 +67,7 @@ def cmd_run(project: Project, paths: list[str]) -> int:
 
 
 def cmd_update(project: Project, paths: list[str]) -> int:
-    relatives = [_relative(project, p) for p in paths] or project.all_snippets()
+    relatives = [r for given in paths for r in _relatives(project, given)] or project.all_snippets()
     project.prefetch(relatives)
     changed = failed = 0
     for relative in relatives:

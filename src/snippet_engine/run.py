@@ -26,6 +26,7 @@ from .snippet import Snippet
 
 WORKER = Path(__file__).with_name("_worker.py")
 HASH_SEED = "0"
+WORKDIR_SHOWN = "/tmp/snippet"  # how the random temporary directory appears in outputs
 OUTPUT_CAP = 4 * 1024 * 1024  # bytes a snippet may write to any one file, stdout included
 MEMORY_LIMIT = 2 * 1024 * 1024 * 1024  # address space; PyPy's GC needs more than CPython
 
@@ -110,9 +111,12 @@ def _environment(root: Path, interpreter: Interpreter) -> dict[str, str]:
     }
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, root: Path) -> str:
     """Bytes a process wrote -> text that is safe to show and to store."""
     text = data.decode("utf-8", errors="backslashreplace")
+    # The temporary directory's random name would make every build differ.
+    for spelling in {str(root), os.path.realpath(root)}:
+        text = text.replace(spelling, WORKDIR_SHOWN)
     # Control characters (ANSI escapes, bare carriage returns) would be
     # interpreted by a terminal or hidden by a browser: show them as escapes.
     return "".join(
@@ -195,7 +199,12 @@ def _run_transcript(
     style = "python-input" if (
         interpreter.implementation == "cpython" and interpreter.version_tuple >= (3, 13)
     ) else "stdin"
-    boot = f"exec(open({str(WORKER)!r}, encoding='utf-8').read(), {{'__name__': '_snippet_worker'}})"
+    # The file is closed explicitly: an unclosed one raises a ResourceWarning
+    # whose registry would appear in the REPL namespace as __warningregistry__.
+    boot = (
+        f"exec((lambda f: (f.read(), f.close())[0])(open({str(WORKER)!r}, encoding='utf-8')),"
+        " {'__name__': '_snippet_worker'})"
+    )
     command = [interpreter.path, "-s", "-c", boot, str(inputs), str(results), style]
     returncode, seconds = _run_process(
         command, cwd=work, env=env, output=output, timeout=snippet.options.timeout
@@ -209,7 +218,7 @@ def _run_transcript(
     steps: list[StepResult] = []
     start = 0
     for _, offset, status in records:
-        steps.append(StepResult(_decode(data[start:offset]), status))
+        steps.append(StepResult(_decode(data[start:offset], root), status))
         start = offset
     error = _cap_error(output)
     if returncode is None:
@@ -224,7 +233,7 @@ def _run_transcript(
             f"{culprit.lineno}; later inputs never ran"
         )
     if len(steps) < len(snippet.steps) and start < len(data):
-        steps.append(StepResult(_decode(data[start:]), "unfinished"))
+        steps.append(StepResult(_decode(data[start:], root), "unfinished"))
     return tuple(steps), error, seconds
 
 
@@ -241,7 +250,7 @@ def _run_script(
         output=output,
         timeout=snippet.options.timeout,
     )
-    text = _decode(output.read_bytes())
+    text = _decode(output.read_bytes(), root)
     error = _cap_error(output)
     expected_exception = snippet.options.raises
     if returncode is None:
@@ -274,7 +283,7 @@ def _run_console(
             timeout=deadline - time.monotonic(),
         )
         total += seconds
-        steps.append(StepResult(_decode(output.read_bytes()), "ok" if returncode == 0 else "failed"))
+        steps.append(StepResult(_decode(output.read_bytes(), root), "ok" if returncode == 0 else "failed"))
         error = _cap_error(output)
         if returncode is None:
             error = f"timed out after {snippet.options.timeout:g} s at command {index + 1}"

@@ -76,22 +76,22 @@ class Step:
         for variant in self.expected:
             if variant.labels is None or key in variant.labels:
                 return variant.text, None
-        if not self.expected or key.startswith("pypy"):
-            return None, None
-        # A CPython newer (or older) than anything recorded: the nearest older
-        # recording is the best guess, and the note says so.
-        wanted = parse_version(key)
-        best: tuple[tuple[int, int], Variant] | None = None
+        # A version newer than anything recorded (3.14 on a machine that
+        # recorded up to 3.13, PyPy 3.10 after 3.9) is compared with the nearest
+        # older recording of the same implementation, and the note says so.
+        family = "pypy" if key.startswith("pypy") else ""
+        wanted = parse_version(key.removeprefix(family))
+        best: tuple[tuple[int, int], str, Variant] | None = None
         for variant in self.expected:
             for label in variant.labels or ():
-                if label.startswith("pypy"):
+                if label.startswith("pypy") != bool(family):
                     continue
-                version = parse_version(label)
+                version = parse_version(label.removeprefix(family))
                 if version < wanted and (best is None or version > best[0]):
-                    best = (version, variant)
+                    best = (version, label, variant)
         if best is None:
             return None, None
-        return best[1].text, f"no output recorded for {key}; compared with {best[0][0]}.{best[0][1]}"
+        return best[2].text, f"no output recorded for {key}; compared with {best[1]}"
 
 
 @dataclass(frozen=True)
