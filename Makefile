@@ -21,17 +21,24 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## Create .venv and install pinned dependencies
 
-# PyPy is one more column on the pages and Chromium drives the browser tests.
-# Both come from Debian; without root they are reported as skipped, by name.
+# From Debian: PyPy (one more column on the pages), Chromium (browser tests)
+# and bubblewrap (the snippet sandbox). Installed as root, or with sudo where it
+# needs no password; otherwise the tests that need them say so by name.
+SYSTEM_PACKAGES := $(strip \
+  $(if $(shell command -v pypy3),,pypy3) \
+  $(if $(or $(SNIPPET_BROWSER),$(wildcard /usr/bin/chromium)),,chromium) \
+  $(if $(shell command -v bwrap),,bubblewrap))
+
 system-deps:
-	@if ! command -v pypy3 >/dev/null || { [ -z "$$SNIPPET_BROWSER" ] && [ ! -x /usr/bin/chromium ]; }; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian packages: pypy3 chromium"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pypy3 chromium >/dev/null; \
-	  else \
-	    echo "note: pypy3 or chromium missing and not root: those tests will be skipped with the reason"; \
-	  fi; \
+ifneq ($(SYSTEM_PACKAGES),)
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else SUDO=none; fi; \
+	if [ "$$SUDO" != none ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	else \
+	  echo "note: cannot install $(SYSTEM_PACKAGES) (no root, sudo or apt-get): the tests that need them are skipped with the reason"; \
 	fi
+endif
 
 serve: $(STAMP) ## Serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -48,6 +55,9 @@ update: $(STAMP) ## Record real outputs into every snippet file (review the diff
 interpreters: $(STAMP) ## Show the interpreters the engine found
 	$(BIN)/snippets interpreters
 
+bench: $(STAMP) ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
+	$(BIN)/python scripts/bench.py
+
 lint: $(STAMP) ## ruff and mypy --strict on the engine
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
@@ -55,4 +65,4 @@ lint: $(STAMP) ## ruff and mypy --strict on the engine
 clean: ## Remove the site, caches and the virtual environment
 	rm -rf site .cache test-artifacts .pytest_cache .mypy_cache .ruff_cache $(VENV)
 
-.PHONY: help setup system-deps serve build test update interpreters lint clean
+.PHONY: help setup system-deps serve build test update interpreters bench lint clean

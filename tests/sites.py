@@ -34,7 +34,9 @@ def build_real_site(site_dir: Path, *, env: dict[str, str] | None = None, cwd: P
     return Build(completed.returncode, completed.stdout + completed.stderr, site_dir)
 
 
-def build_mini_site(tmp: Path, pages: dict[str, str], snippets: dict[str, str] | None = None) -> Build:
+def build_mini_site(
+    tmp: Path, pages: dict[str, str], snippets: dict[str, str] | None = None, *, strict: bool = True
+) -> Build:
     """A site of `pages` (docs/-relative) and `snippets` (snippets/-relative), built strict.
 
     It inherits the real mkdocs.yml (theme, extensions, the snippet fence,
@@ -54,12 +56,15 @@ def build_mini_site(tmp: Path, pages: dict[str, str], snippets: dict[str, str] |
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         "site_name: Test site\n"
         "docs_dir: docs\n"
+        "watch: []\n"
         "plugins:\n  - search\n  - markdown-exec\n"
+        # Template overrides are resolved against this config's folder.
+        f"theme:\n  name: material\n  custom_dir: {ROOT / 'overrides'}\n"
         f"nav:\n{nav}\n",
         encoding="utf-8",
     )
     completed = subprocess.run(
-        [*MKDOCS, "build", "--strict", "--site-dir", str(tmp / "site")],
+        [*MKDOCS, "build", *(["--strict"] if strict else []), "--site-dir", str(tmp / "site")],
         capture_output=True,
         text=True,
         cwd=tmp,

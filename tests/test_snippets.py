@@ -50,7 +50,7 @@ def test_snippet(project: Project, relative: str, key: str) -> None:
     result = project.submit(snippet, interpreter).result()
     where = f"{snippet.display_path} on {interpreter.label} ({interpreter.full_version}, {interpreter.path})"
     if result.error:
-        line = snippet.steps[min(len(result.steps), len(snippet.steps)) - 1].lineno
+        line = snippet.steps[result.failed_at(len(snippet.steps))].lineno
         pytest.fail(f"{snippet.display_path}:{line} on {interpreter.label}: {result.error}", pytrace=False)
     problems = mismatches(snippet, result)
     assert len(result.steps) == len(snippet.steps), f"{where}: not every input ran"

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from .interpreters import Interpreter
-from .run import HASH_SEED, MEMORY_LIMIT, OUTPUT_CAP, RunResult
+from .run import HASH_SEED, MEMORY_LIMIT, OUTPUT_CAP, RunResult, sandbox_description
 from .snippet import Snippet
 
 CACHE_VARIABLE = "SNIPPET_CACHE_DIR"
@@ -53,7 +53,7 @@ def key_for(snippet: Snippet, interpreter: Interpreter) -> str:
             interpreter.full_version,
             interpreter.implementation_version,
         ],
-        "limits": [HASH_SEED, OUTPUT_CAP, MEMORY_LIMIT, snippet.options.timeout],
+        "limits": [HASH_SEED, OUTPUT_CAP, MEMORY_LIMIT, snippet.options.timeout, sandbox_description()],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -117,7 +117,10 @@ class Project:
         if cached is not None:
             return cached
         result = run(snippet, interpreter)
-        self.cache.put(key, result)
+        if result.error is None:
+            # Failures (a timeout on a loaded machine, a crash) are retried
+            # next time rather than remembered.
+            self.cache.put(key, result)
         return result
 
     def results(self, snippet: Snippet) -> list[RunResult]:

@@ -100,28 +100,31 @@ def run_checked(project: Project, relative: str) -> Checked:
     for result in results:
         label = f"{result.label} ({result.full_version})"
         if result.error:
-            line = snippet.steps[min(len(result.steps), len(snippet.steps)) - 1].lineno
+            line = snippet.steps[result.failed_at(len(snippet.steps))].lineno
             problems.append(f"{snippet.display_path}:{line} on {label}: {result.error}")
         problems.extend(m.describe(snippet.display_path, label) for m in mismatches(snippet, result))
     return Checked(snippet, selection, results, problems)
 
 
 def render_recorded(project: Project, relative: str, title: str | None = None) -> str:
-    """Execution off (SNIPPET_EXECUTE=0): the outputs recorded in the file, clearly labelled."""
+    """Execution off (SNIPPET_EXECUTE=0): the same display, built from the recorded outputs."""
     try:
         snippet = project.load(relative)
     except (OSError, SnippetError) as error:
         return _failure(str(error), [])
-    keys = [label for step in snippet.steps for v in step.expected for label in (v.labels or ())]
-    key = keys[0] if keys else "recorded"
-    steps = tuple(StepResult(step.expected_for(key)[0] or "", "ok") for step in snippet.steps)
-    recorded = RunResult(key, "recorded", "", steps)
-    parts = [f"**{html.escape(title)}**"] if title else []
-    if snippet.kind == "script":
-        parts.append(_fenced("python", snippet.steps[0].source.rstrip("\n")))
-    parts.append(_block(snippet, recorded, set()))
-    parts.append(f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>')
-    return "\n\n".join(parts)
+    labelled = {label for step in snippet.steps for v in step.expected for label in (v.labels or ())}
+    keys = [k for k in supported_keys() if k in labelled] or ["3.10"]
+    results = [
+        RunResult(
+            key,
+            describe_key(key),
+            "recorded",
+            tuple(StepResult(step.expected_for(key)[0] or "", "ok") for step in snippet.steps),
+        )
+        for key in keys
+    ]
+    body = _render_results(snippet, results, Selection((), ()), title)
+    return body.rsplit("<p class=", 1)[0] + f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>'
 
 
 def render_snippet(project: Project, relative: str, title: str | None = None) -> str:

@@ -46,6 +46,14 @@ class RunResult:
     error: str | None = None  # why the run as a whole failed (timeout, crash, cap)
     seconds: float = 0.0
 
+    def failed_at(self, count: int) -> int:
+        """Index of the step the failure happened in, for a path:line in messages."""
+        for index, step in enumerate(self.steps):
+            if step.status in ("unfinished", "exit"):
+                return index
+        # The process died before reporting the next step: that one was running.
+        return min(len(self.steps), count - 1)
+
     def to_json(self) -> dict[str, object]:
         return {
             "key": self.key,
@@ -71,7 +79,7 @@ class RunResult:
 
 
 @functools.lru_cache(maxsize=1)
-def _sandbox_prefix() -> tuple[str, ...]:
+def _limits_prefix() -> tuple[str, ...]:
     """Wrappers that set limits before the interpreter starts (Linux util-linux)."""
     prefix: list[str] = []
     setarch = shutil.which("setarch")
@@ -84,6 +92,43 @@ def _sandbox_prefix() -> tuple[str, ...]:
     if prlimit:
         prefix += [prlimit, f"--as={MEMORY_LIMIT}", f"--fsize={OUTPUT_CAP}", "--core=0", "--"]
     return tuple(prefix)
+
+
+_BWRAP_ISOLATION = ("--unshare-pid", "--unshare-net", "--die-with-parent")
+
+
+@functools.lru_cache(maxsize=1)
+def _bwrap() -> str | None:
+    """bubblewrap, if it works here (it needs user namespaces or root)."""
+    if os.environ.get("SNIPPET_SANDBOX") == "none":
+        return None
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None
+    trial = [bwrap, "--ro-bind", "/", "/", *_BWRAP_ISOLATION, "true"]
+    return bwrap if subprocess.run(trial, capture_output=True, check=False).returncode == 0 else None
+
+
+def sandbox_description() -> str:
+    """What isolates snippets on this machine: part of the cache key and of the logs."""
+    layers = ["bwrap (read-only filesystem, own /tmp, no network, own PID namespace)"] if _bwrap() else []
+    if _limits_prefix():
+        layers.append("setarch -R and prlimit (no ASLR, memory and file-size limits)")
+    return "; ".join(layers) or "none: only a temporary directory, a timeout and a process group"
+
+
+def _sandbox_prefix(root: Path, cwd: Path) -> list[str]:
+    # Everything is read-only except the run's own temporary directory; /tmp is
+    # a fresh tmpfs; descendants die with the namespace, even ones that setsid().
+    bwrap = _bwrap()
+    outer: list[str] = []
+    if bwrap:
+        outer = [
+            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            "--tmpfs", "/tmp", "--bind", str(root), str(root), *_BWRAP_ISOLATION,
+            "--chdir", str(cwd), "--",
+        ]  # fmt: skip
+    return [*outer, *_limits_prefix()]
 
 
 def _environment(root: Path, interpreter: Interpreter) -> dict[str, str]:
@@ -132,13 +177,13 @@ def _kill_group(pid: int) -> None:
 
 
 def _run_process(
-    command: Sequence[str], *, cwd: Path, env: dict[str, str], output: Path, timeout: float
+    command: Sequence[str], *, root: Path, cwd: Path, env: dict[str, str], output: Path, timeout: float
 ) -> tuple[int | None, float]:
     """Run to completion or timeout; returns (returncode or None on timeout, seconds)."""
     start = time.monotonic()
     with open(output, "ab") as sink:
         process = subprocess.Popen(
-            [*_sandbox_prefix(), *command],
+            [*_sandbox_prefix(root, cwd), *command],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -154,6 +199,9 @@ def _run_process(
             # Children that outlive the snippet share its process group.
             _kill_group(process.pid)
             process.wait()
+    if returncode is not None and _bwrap() and 128 < returncode <= 128 + 64:
+        # bwrap reports a child killed by signal N as exit status 128 + N.
+        returncode = 128 - returncode
     return returncode, time.monotonic() - start
 
 
@@ -207,7 +255,7 @@ def _run_transcript(
     )
     command = [interpreter.path, "-s", "-c", boot, str(inputs), str(results), style]
     returncode, seconds = _run_process(
-        command, cwd=work, env=env, output=output, timeout=snippet.options.timeout
+        command, root=root, cwd=work, env=env, output=output, timeout=snippet.options.timeout
     )
     data = output.read_bytes()
     records = []
@@ -245,6 +293,7 @@ def _run_script(
     output = root / "output"
     returncode, seconds = _run_process(
         [interpreter.path, "-s", script.name],
+        root=root,
         cwd=work,
         env=env,
         output=output,
@@ -277,13 +326,15 @@ def _run_console(
         output = root / f"output-{index}"
         returncode, seconds = _run_process(
             ["/bin/sh", "-c", step.source],
+            root=root,
             cwd=work,
             env=env,
             output=output,
             timeout=deadline - time.monotonic(),
         )
         total += seconds
-        steps.append(StepResult(_decode(output.read_bytes(), root), "ok" if returncode == 0 else "failed"))
+        status = "ok" if returncode == 0 else "unfinished" if returncode is None else "failed"
+        steps.append(StepResult(_decode(output.read_bytes(), root), status))
         error = _cap_error(output)
         if returncode is None:
             error = f"timed out after {snippet.options.timeout:g} s at command {index + 1}"

@@ -1,0 +1,197 @@
+"""Hostile and broken snippets: every case is reported precisely, and nothing escapes.
+
+The fixtures in tests/fixtures/hostile/ are real snippet files. Each is run
+through the engine on the newest CPython found, then all of them are built
+together in one throw-away site to show the build names path:line, interpreter
+and what happened, while the good page next to them still renders.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from sites import ROOT, build_mini_site
+from snippet_engine import Interpreter, Project, RunResult, parse, run
+from snippet_engine.run import WORKDIR_SHOWN, sandbox_description
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
+_CPYTHONS = [i for i in Project(ROOT).discovery.found if i.implementation == "cpython"]
+pytestmark = pytest.mark.skipif(not _CPYTHONS, reason="no CPython interpreter found")
+
+
+def _fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8").replace("{repo}", str(ROOT))
+
+
+@pytest.fixture(scope="module")
+def newest() -> Interpreter:
+    return _CPYTHONS[-1]
+
+
+def _run(name: str, interp: Interpreter) -> tuple[RunResult, float]:
+    start = time.monotonic()
+    result = run(parse(Path("snippets/hostile") / name, _fixture_text(name)), interp)
+    return result, time.monotonic() - start
+
+
+def _git_status() -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--ignored=no"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_infinite_loop_is_stopped_by_the_timeout(newest: Interpreter) -> None:
+    result, seconds = _run("infinite_loop.pycon", newest)
+    assert result.error == "timed out after 1 s"
+    assert seconds < 5
+
+
+def test_huge_output_hits_the_cap_without_filling_the_disk(newest: Interpreter) -> None:
+    result, seconds = _run("huge_output.pycon", newest)
+    assert result.error is not None and "output exceeded the cap" in result.error
+    assert sum(len(s.output) for s in result.steps) <= 5 * 1024 * 1024
+    assert seconds < 10
+
+
+def test_unbounded_memory_ends_in_memory_error(newest: Interpreter) -> None:
+    result, seconds = _run("memory_hog.pycon", newest)
+    assert "MemoryError" in result.steps[-1].output
+    assert seconds < 10
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("sys_exit.pycon", "exited with code 3 at the input on line 2"),
+        ("os_exit.pycon", "exited with code 1 at the input on line 2"),
+        ("sigkill.pycon", "was killed by SIGKILL at the input on line 2"),
+    ],
+)
+def test_interpreter_death_names_the_input(newest: Interpreter, name: str, message: str) -> None:
+    result, _ = _run(name, newest)
+    assert result.error is not None and message in result.error
+    assert all("never printed" not in step.output for step in result.steps)
+
+
+def test_input_gets_end_of_file_instead_of_hanging(newest: Interpreter) -> None:
+    result, seconds = _run("reads_stdin.pycon", newest)
+    assert result.error is None
+    assert result.steps[0].output.endswith("EOFError: EOF when reading a line\n")
+    assert seconds < 5
+
+
+def test_a_child_that_outlives_the_snippet_is_killed(newest: Interpreter) -> None:
+    result, _ = _run("orphan_child.pycon", newest)
+    assert result.error is None
+    leftovers = subprocess.run(["pgrep", "-f", "sleep 3141"], capture_output=True, text=True, check=False)
+    assert leftovers.stdout == "", f"still running: {leftovers.stdout}"
+
+
+def test_writes_and_deletes_never_reach_the_repository(newest: Interpreter) -> None:
+    before = _git_status()
+    result, _ = _run("writes_everywhere.py", newest)
+    output = result.steps[0].output
+    assert (ROOT / "README.md").is_file() and (ROOT / "snippets").is_dir()
+    assert not (ROOT / "ESCAPED.txt").exists()
+    assert _git_status() == before
+    if "bwrap" not in sandbox_description():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the bubblewrap sandbox; this machine has: {sandbox_description()}")
+        pytest.skip(f"no filesystem sandbox here ({sandbox_description()}); writes were not contained")
+    assert f"refused {ROOT}/ESCAPED.txt" in output
+    assert f"refused {ROOT}/README.md" in output
+    # ../ and /tmp land in the sandbox's own throw-away tmpfs, never on the host.
+    for target in ("../../escape-up-up.txt", "/tmp/escape-tmp.txt"):
+        assert f"wrote {target}" in output
+    assert not Path("/tmp/escape-up-up.txt").exists()
+    assert not Path("/tmp/escape-tmp.txt").exists()
+
+
+def test_control_characters_and_bad_utf8_are_shown_as_escapes(newest: Interpreter) -> None:
+    result, _ = _run("weird_bytes.pycon", newest)
+    outputs = [step.output for step in result.steps]
+    assert outputs[1] == "\\xff\\xfe not utf-8\n13\n"
+    assert outputs[2] == "\\x1b[31mred\\x1b[0m\n"
+    assert outputs[3] == "abc\\x0dX\n"
+
+
+def test_the_temporary_directory_is_shown_under_a_stable_name(newest: Interpreter) -> None:
+    snippet = parse(Path("t.pycon"), ">>> import os\n>>> os.getcwd()\n")
+    assert run(snippet, newest).steps[1].output == f"'{WORKDIR_SHOWN}/work'\n"
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory, newest: Interpreter):  # type: ignore[no-untyped-def]
+    """All fixtures on pages of one site, plus a good page, built strict on one CPython."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    names = sorted(p.name for p in FIXTURES.iterdir())
+    pages = {"good.md": "# Good\n\n```snippet\ngood/fine.pycon\n```\n"}
+    pages.update({f"{Path(n).stem}.md": f"# {n}\n\n```snippet\nhostile/{n}\n```\n" for n in names})
+    snippets = {f"hostile/{n}": _fixture_text(n) for n in names}
+    snippets["good/fine.pycon"] = ">>> 6 * 7\n42\n"
+    before = _git_status()
+    os.environ["SNIPPET_PYTHONS"] = newest.path
+    try:
+        # Not strict, so the pages are written and can be inspected; that a
+        # warning fails a strict build is shown in test_build.py.
+        build = build_mini_site(tmp, pages, snippets, strict=False)
+    finally:
+        del os.environ["SNIPPET_PYTHONS"]
+    return build, before, newest
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "line", "what"),
+    [
+        ("unexpected_exception.pycon", 2, "NameError"),
+        ("syntax_error.pycon", 1, "SyntaxError"),
+        ("infinite_loop.pycon", 3, "timed out after 1 s"),
+        ("huge_output.pycon", 1, "output exceeded the cap"),
+        ("memory_hog.pycon", 2, "MemoryError"),
+        ("sys_exit.pycon", 2, "exited with code 3"),
+        ("os_exit.pycon", 2, "exited with code 1"),
+        ("sigkill.pycon", 2, "killed by SIGKILL"),
+        ("reads_stdin.pycon", 1, "EOFError"),
+    ],
+)
+def test_the_build_reports_each_failure_precisely(hostile_build, name: str, line: int, what: str) -> None:  # type: ignore[no-untyped-def]
+    build, _, interp = hostile_build
+    blocks = [b for b in build.log.split("WARNING") if f"snippets/hostile/{name}" in b]
+    assert blocks, f"no warning names snippets/hostile/{name}"
+    text = blocks[0]
+    assert f"snippets/hostile/{name}:{line} on {interp.label}" in text
+    assert f"docs/{Path(name).stem}.md" in text
+    assert what in text
+
+
+@pytest.mark.slow
+def test_the_build_reports_a_missing_interpreter(hostile_build) -> None:  # type: ignore[no-untyped-def]
+    build, _, _ = hostile_build
+    assert "snippets/hostile/missing_interpreter.pycon: no interpreter to run it on" in build.log
+    assert "versions 3.99+: needs a Python that does not exist yet" in build.log
+
+
+@pytest.mark.slow
+def test_the_rest_of_the_build_is_unaffected(hostile_build) -> None:  # type: ignore[no-untyped-def]
+    build, before, _ = hostile_build
+    good = build.page("good/index.html")
+    assert "42" in good and "did not run as recorded" not in good
+    assert _git_status() == before
+
+
+@pytest.mark.slow
+def test_markup_in_output_is_shown_as_text(hostile_build) -> None:  # type: ignore[no-untyped-def]
+    build, _, _ = hostile_build
+    page = build.page("hostile_markup/index.html")
+    assert "<script>alert" not in page
+    assert "<h1>injected</h1>" not in page
+    assert "<b>tag</b>" not in page
+    assert html.escape("<b>tag</b>", quote=False) in page
+    assert "`" * 12 in page
