@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -204,8 +205,15 @@ def render_table(project: Project, rows: list[tuple[str, str, Checked]]) -> str:
     return table
 
 
+STRICT_VARIABLE = "SNIPPET_STRICT"
+
+
 def _failure(message: str, after: list[str]) -> str:
     logger.warning("snippet: %s", message)
+    if os.environ.get(STRICT_VARIABLE) == "1":
+        # For builders that do not count warnings (Zensical): superfences lets
+        # only its own exception through, and that one stops the build.
+        raise SuperFencesException(f"snippet: {message}")
     box = '!!! failure "This example did not run as recorded"\n\n' + _indent(_fenced("text", message))
     return "\n\n".join([box, *after])
 
