@@ -32,7 +32,7 @@ from pymdownx.superfences import SuperFencesException
 from .check import mismatches, normalise
 from .interpreters import describe_key, supported_keys
 from .project import Project, Selection, current
-from .run import HASH_SEED, RunResult, StepResult
+from .run import HASH_SEED, RunResult, StepResult, sandbox_description
 from .snippet import Options, Snippet, SnippetError
 
 # Under the "mkdocs" logger tree so `mkdocs build --strict` counts it.
@@ -73,6 +73,11 @@ def _prefetch_site(project: Project) -> None:
         if id(project) in _prefetched:
             return
         _prefetched.add(id(project))
+    discovery = project.discovery
+    used = ", ".join(f"{i.label} [{i.full_version}]" for i in discovery.found) or "none"
+    missing = ", ".join(describe_key(k) for k in discovery.missing()) or "none"
+    logger.info("snippet engine: running snippets on %s; not available: %s", used, missing)
+    logger.info("snippet engine: sandbox: %s", sandbox_description())
     project.prefetch(list(project.embedded()))
 
 

@@ -1,0 +1,115 @@
+"""What readers see: the acceptance checks of the engine, on the real built site.
+
+Each test reads the HTML that the strict build wrote and looks at one example
+the way a reader would: which tabs exist and what each shows.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from sites import ROOT, Build
+from snippet_engine import Project
+
+pytestmark = pytest.mark.slow
+_FOUND = {i.key for i in Project(ROOT).discovery.found}
+
+
+def needs(*keys: str) -> pytest.MarkDecorator:
+    missing = [k for k in keys if k not in _FOUND]
+    return pytest.mark.skipif(bool(missing), reason=f"needs interpreters {missing} to show the difference")
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def tabs_containing(page: str, needle: str) -> dict[str, str]:
+    """Tab label -> visible text, for the first tab set whose text contains needle."""
+    for chunk in page.split('<div class="tabbed-set')[1:]:
+        labels = re.findall(r'<label for="[^"]+">([^<]+)</label>', chunk.split('<div class="tabbed-content">')[0])
+        blocks = chunk.split('<div class="tabbed-block">')[1 : len(labels) + 1]
+        texts = [_text(b) for b in blocks]
+        if any(needle in t for t in texts):
+            return dict(zip(labels, texts))
+    raise AssertionError(f"no tab set shows {needle!r}")
+
+
+def _last_output(text: str, source: str) -> str:
+    return text.split(source, 1)[1].strip().splitlines()[0]
+
+
+@needs("3.10", "3.11", "3.12", "3.13", "pypy3.9")
+def test_separately_entered_1000s_are_not_identical_on_cpython_but_are_on_pypy(real_site: Build) -> None:
+    tabs = tabs_containing(real_site.page("index.html"), ">>> x is y")
+    for label, text in tabs.items():
+        assert _last_output(text, ">>> x is y") == ("True" if label.startswith("PyPy") else "False"), label
+
+
+@needs("3.11", "3.12")
+def test_refcount_of_none_differs_between_311_and_312(real_site: Build) -> None:
+    tabs = tabs_containing(real_site.page("memory/index.html"), "sys.getrefcount(None)")
+    before, after = (_last_output(tabs[f"CPython {v}"], "sys.getrefcount(None)") for v in ("3.11", "3.12"))
+    assert after == "4294967295"
+    assert before.isdigit() and before != after
+
+
+@needs("pypy3.9")
+def test_pypy_shows_its_real_attribute_error_for_getrefcount(real_site: Build) -> None:
+    tabs = tabs_containing(real_site.page("memory/index.html"), "sys.getrefcount(None)")
+    assert "AttributeError: module 'sys' has no attribute 'getrefcount'" in tabs["PyPy 3.9"]
+
+
+@needs("3.10", "3.11")
+def test_dis_of_a_plus_b_is_binary_add_on_310_and_binary_op_from_311(real_site: Build) -> None:
+    tabs = tabs_containing(real_site.page("how-python-runs/index.html"), 'dis.dis("a + b")')
+    assert "BINARY_ADD" in tabs["CPython 3.10"] and "BINARY_OP" not in tabs["CPython 3.10"]
+    for label, text in tabs.items():
+        if label.startswith("CPython") and label != "CPython 3.10":
+            assert "BINARY_OP" in text and "BINARY_ADD" not in text, label
+
+
+def test_some_snippet_is_marked_the_same_on_every_version(real_site: Build) -> None:
+    versions = ", ".join(sorted((k for k in _FOUND if not k.startswith("pypy")), key=lambda k: int(k[2:])))
+    pages = [real_site.page(p.relative_to(real_site.site).as_posix()) for p in real_site.site.rglob("index.html")]
+    assert any(f"Same output on CPython {versions}" in page for page in pages)
+
+
+@needs("3.12", "pypy3.9")
+def test_the_implementation_table_is_built_from_real_outputs(real_site: Build) -> None:
+    page = real_site.page("how-python-runs/index.html")
+    table = page.split('id="what-is-python-and-what-is-cpython"', 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>([^<]*)</th>", table)
+    row = next(r for r in table.split("<tr>") if "for two separately entered" in r)
+    cells = [_text(c) for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)][1:]
+    by_label = dict(zip(header[1:], cells))
+    assert by_label["CPython 3.12"] == "False"
+    assert by_label["PyPy 3.9"] == "True"
+    assert "Generated at build time from snippets/" in page
+
+
+def test_the_build_names_the_interpreters_it_used(real_site: Build) -> None:
+    assert "snippet engine: running snippets on CPython" in real_site.log
+    assert "not available:" in real_site.log
+
+
+@needs("pypy3.9")
+def test_hiding_pypy_reports_its_items_as_skipped_with_the_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cpythons = [i.path for i in Project(ROOT).discovery.found if i.implementation == "cpython"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_snippets.py", "-k", "reading_the_examples", "-rs", "-p", "no:cacheprovider", "-n0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SNIPPET_PYTHONS": os.pathsep.join(cpythons)},
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout
+    assert "PyPy 3.9 not found on this machine" in completed.stdout
+    assert "not found (their items were skipped):" in completed.stdout and "PyPy 3.9" in completed.stdout
