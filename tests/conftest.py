@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sites import Build
 
 from snippet_engine import Project, find_root, supported_keys
 from snippet_engine.interpreters import describe_key
-from sites import Build
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def real_site(tmp_path_factory: pytest.TempPathFactory) -> "Build":
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """The real site, built strict once per session into a temporary directory."""
     from sites import build_real_site
 

@@ -24,7 +24,15 @@ class Build:
 
 def build_real_site(site_dir: Path, *, env: dict[str, str] | None = None, cwd: Path = ROOT) -> Build:
     completed = subprocess.run(
-        [*MKDOCS, "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(site_dir)],
+        [
+            *MKDOCS,
+            "build",
+            "--strict",
+            "--config-file",
+            str(ROOT / "mkdocs.yml"),
+            "--site-dir",
+            str(site_dir),
+        ],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sites import Build, build_mini_site
 
 pytestmark = pytest.mark.slow
@@ -23,7 +22,10 @@ def test_broken_link_fails_the_build(tmp_path: Path) -> None:
 
 
 def test_broken_anchor_fails_the_build(tmp_path: Path) -> None:
-    pages = {"index.md": "# Home\n\n[Details](other.md#no-such-heading)\n", "other.md": "# Other\n\n## Real heading\n"}
+    pages = {
+        "index.md": "# Home\n\n[Details](other.md#no-such-heading)\n",
+        "other.md": "# Other\n\n## Real heading\n",
+    }
     build = build_mini_site(tmp_path, pages)
     assert build.returncode != 0
     assert "no-such-heading" in build.log

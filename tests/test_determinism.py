@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from sites import ROOT, build_real_site
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,10 @@ from snippet_engine import Options, RunResult, StepResult, Variant, matches, nor
 
 
 def test_traceback_frames_may_differ_but_the_exception_may_not() -> None:
-    old = 'Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\nZeroDivisionError: division by zero\n'
+    old = (
+        'Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\n'
+        "ZeroDivisionError: division by zero\n"
+    )
     new = (
         'Traceback (most recent call last):\n  File "<python-input-0>", line 1, in <module>\n'
         "    1/0\n    ~^~\nZeroDivisionError: division by zero\n"

@@ -9,7 +9,9 @@ import pytest
 
 from snippet_engine import Interpreter, Project, parse, run
 
-_CPYTHONS = [i for i in Project(Path(__file__).resolve().parents[1]).discovery.found if i.implementation == "cpython"]
+_CPYTHONS = [
+    i for i in Project(Path(__file__).resolve().parents[1]).discovery.found if i.implementation == "cpython"
+]
 pytestmark = pytest.mark.skipif(not _CPYTHONS, reason="no CPython interpreter found")
 each_cpython = pytest.mark.parametrize("interp", _CPYTHONS, ids=[i.key for i in _CPYTHONS])
 
@@ -47,7 +49,9 @@ def test_refcount_of_a_fresh_object_matches_python_c(interp: Interpreter) -> Non
 
 @each_cpython
 def test_the_namespace_is_as_pristine_as_a_fresh_prompt(interp: Interpreter) -> None:
-    fresh = subprocess.run([interp.path, "-c", "print(dir())"], capture_output=True, text=True, check=True).stdout
+    fresh = subprocess.run(
+        [interp.path, "-c", "print(dir())"], capture_output=True, text=True, check=True
+    ).stdout
     assert _outputs(interp, ">>> print(dir())\n") == [fresh]
 
 
@@ -55,7 +59,9 @@ def test_the_namespace_is_as_pristine_as_a_fresh_prompt(interp: Interpreter) -> 
 def test_tracebacks_look_like_the_repl_of_that_version(interp: Interpreter) -> None:
     output = _outputs(interp, ">>> 1\n>>> 1/0\n")[1]
     filename = "<python-input-1>" if interp.version_tuple >= (3, 13) else "<stdin>"
-    assert output.startswith(f'Traceback (most recent call last):\n  File "{filename}", line 1, in <module>\n')
+    assert output.startswith(
+        f'Traceback (most recent call last):\n  File "{filename}", line 1, in <module>\n'
+    )
     assert output.endswith("ZeroDivisionError: division by zero\n")
     assert "_serve" not in output and "_snippet_worker" not in output
 
@@ -69,7 +75,9 @@ def test_syntax_errors_are_reported_and_the_session_goes_on(interp: Interpreter)
 
 @each_cpython
 def test_future_imports_carry_over_to_later_inputs(interp: Interpreter) -> None:
-    transcript = ">>> from __future__ import annotations\n>>> def f(x: undefined): pass\n...\n>>> f.__annotations__\n"
+    transcript = (
+        ">>> from __future__ import annotations\n>>> def f(x: undefined): pass\n...\n>>> f.__annotations__\n"
+    )
     assert _outputs(interp, transcript)[-1] == "{'x': 'undefined'}\n"
 
 

@@ -53,7 +53,10 @@ def test_variants_resolve_by_label_then_nearest_older_cpython() -> None:
     ("name", "text"),
     [
         ("x.pycon", TRANSCRIPT),
-        ("x.py", "#| raises: ValueError\nprint(1)\nraise ValueError('no')\n\n#>[3.10]\n#> 1\n#>\n#>[3.11]\n#> 2\n"),
+        (
+            "x.py",
+            "#| raises: ValueError\nprint(1)\nraise ValueError('no')\n\n#>[3.10]\n#> 1\n#>\n#>[3.11]\n#> 2\n",
+        ),
         ("x.console", "$ python -c 'print(1)'\n1\n$ printf 'a\\nb' \\\n> | cat\na\nb\n"),
     ],
 )

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from sites import ROOT, build_mini_site
+
 from snippet_engine import Interpreter, Project, RunResult, parse, run
 from snippet_engine.run import WORKDIR_SHOWN, sandbox_description
 

@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 import pytest
-
 from sites import ROOT, Build
+
 from snippet_engine import Project
 
 pytestmark = pytest.mark.slow
@@ -33,11 +33,13 @@ def _text(fragment: str) -> str:
 def tabs_containing(page: str, needle: str) -> dict[str, str]:
     """Tab label -> visible text, for the first tab set whose text contains needle."""
     for chunk in page.split('<div class="tabbed-set')[1:]:
-        labels = re.findall(r'<label for="[^"]+">([^<]+)</label>', chunk.split('<div class="tabbed-content">')[0])
+        labels = re.findall(
+            r'<label for="[^"]+">([^<]+)</label>', chunk.split('<div class="tabbed-content">')[0]
+        )
         blocks = chunk.split('<div class="tabbed-block">')[1 : len(labels) + 1]
         texts = [_text(b) for b in blocks]
         if any(needle in t for t in texts):
-            return dict(zip(labels, texts))
+            return dict(zip(labels, texts, strict=False))
     raise AssertionError(f"no tab set shows {needle!r}")
 
 
@@ -77,7 +79,9 @@ def test_dis_of_a_plus_b_is_binary_add_on_310_and_binary_op_from_311(real_site: 
 
 def test_some_snippet_is_marked_the_same_on_every_version(real_site: Build) -> None:
     versions = ", ".join(sorted((k for k in _FOUND if not k.startswith("pypy")), key=lambda k: int(k[2:])))
-    pages = [real_site.page(p.relative_to(real_site.site).as_posix()) for p in real_site.site.rglob("index.html")]
+    pages = [
+        real_site.page(p.relative_to(real_site.site).as_posix()) for p in real_site.site.rglob("index.html")
+    ]
     assert any(f"Same output on CPython {versions}" in page for page in pages)
 
 
@@ -88,7 +92,7 @@ def test_the_implementation_table_is_built_from_real_outputs(real_site: Build) -
     header = re.findall(r"<th>([^<]*)</th>", table)
     row = next(r for r in table.split("<tr>") if "for two separately entered" in r)
     cells = [_text(c) for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)][1:]
-    by_label = dict(zip(header[1:], cells))
+    by_label = dict(zip(header[1:], cells, strict=False))
     assert by_label["CPython 3.12"] == "False"
     assert by_label["PyPy 3.9"] == "True"
     assert "Generated at build time from snippets/" in page
@@ -103,7 +107,18 @@ def test_the_build_names_the_interpreters_it_used(real_site: Build) -> None:
 def test_hiding_pypy_reports_its_items_as_skipped_with_the_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
     cpythons = [i.path for i in Project(ROOT).discovery.found if i.implementation == "cpython"]
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_snippets.py", "-k", "reading_the_examples", "-rs", "-p", "no:cacheprovider", "-n0"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/test_snippets.py",
+            "-k",
+            "reading_the_examples",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "-n0",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -55,5 +55,8 @@ def test_snippet(project: Project, relative: str, key: str) -> None:
     problems = mismatches(snippet, result)
     assert len(result.steps) == len(snippet.steps), f"{where}: not every input ran"
     if problems:
-        details = "\n\n".join(p.describe(snippet.display_path, f"{interpreter.label} ({interpreter.full_version})") for p in problems)
+        details = "\n\n".join(
+            p.describe(snippet.display_path, f"{interpreter.label} ({interpreter.full_version})")
+            for p in problems
+        )
         pytest.fail(f"{where}: output differs from the recorded one\n\n{details}", pytrace=False)

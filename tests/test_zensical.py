@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from sites import ROOT, Build
 
 pytestmark = pytest.mark.slow
@@ -27,7 +26,9 @@ class _Loader(yaml.SafeLoader):
     """Reads mkdocs.yml's !!python/name tags as plain strings, to write them back."""
 
 
-_Loader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda loader, suffix, node: f"!!python/name:{suffix}")
+_Loader.add_multi_constructor(
+    "tag:yaml.org,2002:python/name:", lambda loader, suffix, node: f"!!python/name:{suffix}"
+)
 
 
 def _config_for(site_dir: Path, *, nav: bool = True) -> str:
@@ -78,7 +79,9 @@ def test_a_failing_snippet_stops_zensical_in_strict_mode(tmp_path: Path) -> None
     # Zensical does not count logged warnings, so SNIPPET_STRICT=1 makes the
     # fence raise the one exception superfences lets through.
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text("# Home\n\n```snippet\nb/wrong.pycon\n```\n", encoding="utf-8")
+    (tmp_path / "docs" / "index.md").write_text(
+        "# Home\n\n```snippet\nb/wrong.pycon\n```\n", encoding="utf-8"
+    )
     (tmp_path / "snippets" / "b").mkdir(parents=True)
     (tmp_path / "snippets" / "b" / "wrong.pycon").write_text(">>> 1/0\n2\n", encoding="utf-8")
     (tmp_path / "mkdocs.yml").write_text(_config_for(tmp_path / "site", nav=False), encoding="utf-8")

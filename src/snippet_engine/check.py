@@ -74,7 +74,7 @@ class Mismatch:
 
 def mismatches(snippet: Snippet, result: RunResult) -> list[Mismatch]:
     found = []
-    for step, step_result in zip(snippet.steps, result.steps):
+    for step, step_result in zip(snippet.steps, result.steps, strict=False):
         want, note = step.expected_for(result.key)
         if want is None or not matches(want, step_result.output, snippet.options):
             found.append(Mismatch(step, result.key, want, step_result.output, note))
@@ -110,5 +110,9 @@ def updated(snippet: Snippet, results: list[RunResult]) -> Snippet:
             (want := step.expected_for(key)[0]) is not None and matches(want, got, snippet.options)
             for key, got in outputs.items()
         )
-        steps.append(step if agrees or not outputs else replace(step, expected=_regroup(step, outputs, snippet.options)))
+        steps.append(
+            step
+            if agrees or not outputs
+            else replace(step, expected=_regroup(step, outputs, snippet.options))
+        )
     return replace(snippet, steps=tuple(steps))

@@ -1,8 +1,8 @@
 """Contributor commands.
 
-    snippets interpreters            what was found, what is missing, what was ignored
-    snippets run memory/x.pycon      run one snippet everywhere and print each output
-    snippets update [PATH ...]       rewrite recorded outputs from real runs (all when no PATH)
+snippets interpreters            what was found, what is missing, what was ignored
+snippets run memory/x.pycon      run one snippet everywhere and print each output
+snippets update [PATH ...]       rewrite recorded outputs from real runs (all when no PATH)
 """
 
 from __future__ import annotations
@@ -51,15 +51,17 @@ def cmd_run(project: Project, paths: list[str]) -> int:
         snippet = project.load(relative)
         selection = project.select(snippet)
         for result in project.results(snippet):
-            print(f"===== {snippet.display_path} on {result.label} ({result.full_version}), {result.seconds:.2f} s")
-            for step, step_result in zip(snippet.steps, result.steps):
+            where = f"{snippet.display_path} on {result.label} ({result.full_version})"
+            print(f"===== {where}, {result.seconds:.2f} s")
+            for step, step_result in zip(snippet.steps, result.steps, strict=False):
                 print(f"--- line {step.lineno}: {step.source.splitlines()[0] if step.source else ''}")
                 print(step_result.output, end="")
             if result.error:
                 print(f"!!! {result.error}")
                 status = 1
             for mismatch in mismatches(snippet, result):
-                print(f"!!! differs from the recorded output:\n{mismatch.describe(snippet.display_path, result.label)}")
+                details = mismatch.describe(snippet.display_path, result.label)
+                print(f"!!! differs from the recorded output:\n{details}")
                 status = 1
         for key, why in selection.skipped:
             print(f"===== skipped {describe_key(key)}: {why}")
@@ -91,7 +93,9 @@ def cmd_update(project: Project, paths: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="snippets", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="snippets", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--no-cache", action="store_true", help="run everything afresh")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("interpreters", help="list interpreters")

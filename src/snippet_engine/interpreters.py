@@ -175,15 +175,22 @@ class ProbeCache:
         key = f"{path}|{fingerprint}"
         if key in self.entries:
             fields = self.entries[key]
-            return None if fields is None else Interpreter(*fields[:5], path=str(path))
+            if fields is None:
+                return None
+            implementation, language, full, release, tag = fields
+            return Interpreter(implementation, language, full, release, tag or None, str(path))
         interp = _probe_process(str(path))
-        self.entries[key] = None if interp is None else [
-            interp.implementation,
-            interp.language,
-            interp.full_version,
-            interp.implementation_version,
-            interp.cache_tag or "",
-        ]
+        self.entries[key] = (
+            None
+            if interp is None
+            else [
+                interp.implementation,
+                interp.language,
+                interp.full_version,
+                interp.implementation_version,
+                interp.cache_tag or "",
+            ]
+        )
         self.dirty = True
         return interp
 
@@ -227,7 +234,7 @@ def discover(probe_cache: Path | None = None) -> Discovery:
     chosen: dict[str, Interpreter] = {}
     ignored: list[str] = []
     wanted = set(supported_keys())
-    for path, interp in zip(paths, probed):
+    for path, interp in zip(paths, probed, strict=False):
         if interp is None:
             ignored.append(f"{path}: does not run as Python 3")
         elif interp.key not in wanted:

@@ -46,7 +46,9 @@ PROMPTS = {"pycon": (">>> ", "... "), "console": ("$ ", "> ")}
 LANGUAGES = {"pycon": "pycon", "console": "console", "script": "python"}
 
 
-def validate(language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md: Markdown) -> bool:
+def validate(
+    language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md: Markdown
+) -> bool:
     unknown = set(inputs) - _ALLOWED_ATTRIBUTES
     if unknown:
         # Superfences swallows every other exception and leaves the block raw.
@@ -63,7 +65,11 @@ def fence_format(
         _prefetch_site(project)
     relative = source.strip()
     markdown = render_snippet(project, relative, title=options.get("title"))
-    return str(base_format(language="snippet", run=lambda code, **_: markdown, code=relative, md=md, update_toc=False))
+    return str(
+        base_format(
+            language="snippet", run=lambda code, **_: markdown, code=relative, md=md, update_toc=False
+        )
+    )
 
 
 def _prefetch_site(project: Project) -> None:
@@ -100,7 +106,9 @@ def run_checked(project: Project, relative: str) -> Checked:
     selection = project.select(snippet)
     if not selection.run_on:
         reasons = "; ".join(f"{describe_key(k)}: {why}" for k, why in selection.skipped)
-        return Checked(snippet, selection, [], [f"{snippet.display_path}: no interpreter to run it on ({reasons})"])
+        return Checked(
+            snippet, selection, [], [f"{snippet.display_path}: no interpreter to run it on ({reasons})"]
+        )
     results = project.results(snippet)
     problems = []
     for result in results:
@@ -130,7 +138,10 @@ def render_recorded(project: Project, relative: str, title: str | None = None) -
         for key in keys
     ]
     body = _render_results(snippet, results, Selection((), ()), title)
-    return body.rsplit("<p class=", 1)[0] + f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>'
+    return (
+        body.rsplit("<p class=", 1)[0]
+        + f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>'
+    )
 
 
 def render_snippet(project: Project, relative: str, title: str | None = None) -> str:
@@ -169,7 +180,9 @@ def table_format(
         label, relative = (part.strip() for part in line.rsplit("|", 1))
         rows.append((label, relative, run_checked(project, relative)))
     markdown = render_table(project, rows)
-    return str(base_format(language="snippet", run=lambda code, **_: markdown, code=source, md=md, update_toc=False))
+    return str(
+        base_format(language="snippet", run=lambda code, **_: markdown, code=source, md=md, update_toc=False)
+    )
 
 
 def _cell(output: str) -> str:
@@ -192,18 +205,19 @@ def render_table(project: Project, rows: list[tuple[str, str, Checked]]) -> str:
     keys.sort(key=order.index)
     lines = ["| | " + " | ".join(labels[k] for k in keys) + " |", "|---|" + "---|" * len(keys)]
     problems = []
-    for label, relative, checked in rows:
+    for label, _relative, checked in rows:
         by_key = {r.key: r for r in checked.results}
         cells = []
         for key in keys:
-            result = by_key.get(key)
-            cells.append(_cell(result.steps[-1].output) if result and result.steps else "<em>not run</em>")
+            found = by_key.get(key)
+            cells.append(_cell(found.steps[-1].output) if found and found.steps else "<em>not run</em>")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
         problems.extend(checked.problems)
     exact = {r.key: _exact(r) for _, _, c in rows for r in c.results}
     ran = ", ".join(exact[k] for k in keys)
     sources = ", ".join(f"snippets/{relative}" for _, relative, _ in rows)
-    meta = f'<p class="snippet-meta">Generated at build time from {html.escape(sources)} · ran on {html.escape(ran)}</p>'
+    provenance = f"Generated at build time from {sources} · ran on {ran}"
+    meta = f'<p class="snippet-meta">{html.escape(provenance)}</p>'
     table = "\n".join(lines) + "\n\n" + meta
     if problems:
         return _failure(_pages_note(project, [r for _, r, _ in rows]) + "\n".join(problems), [table])
@@ -270,7 +284,8 @@ def _differing(snippet: Snippet, results: list[RunResult]) -> set[tuple[int, int
 
 def _block(snippet: Snippet, result: RunResult, differing: set[tuple[int, int]]) -> str:
     lines = _lines(snippet, result)
-    marks, counters = [], {}
+    marks: list[int] = []
+    counters: dict[int, int] = {}
     for number, (step, _) in enumerate(lines, start=1):
         if step >= 0:
             position = counters.get(step, 0)
@@ -283,7 +298,9 @@ def _block(snippet: Snippet, result: RunResult, differing: set[tuple[int, int]])
     return _fenced(LANGUAGES[snippet.kind], text, marks)
 
 
-def _render_results(snippet: Snippet, results: list[RunResult], selection: Selection, title: str | None) -> str:
+def _render_results(
+    snippet: Snippet, results: list[RunResult], selection: Selection, title: str | None
+) -> str:
     differing = _differing(snippet, results)
     same = not differing and len({len(r.steps) for r in results}) == 1
     parts = []
@@ -301,7 +318,7 @@ def _render_results(snippet: Snippet, results: list[RunResult], selection: Selec
 
 def _exact(result: RunResult) -> str:
     """'CPython 3.12' -> 'CPython 3.12.1'; 'PyPy 3.9 (7.3.11)' -> 'PyPy 3.9.16 (7.3.11)'."""
-    name, language, *rest = result.label.split(" ")
+    name, _language, *rest = result.label.split(" ")
     return " ".join([name, result.full_version, *rest])
 
 
@@ -347,4 +364,8 @@ def interpreters_format(
             f"Supported but not available to this build (their outputs are not shown): {', '.join(missing)}."
         )
     markdown = "\n".join(lines)
-    return str(base_format(language="interpreters", run=lambda code, **_: markdown, code=source, md=md, update_toc=False))
+    return str(
+        base_format(
+            language="interpreters", run=lambda code, **_: markdown, code=source, md=md, update_toc=False
+        )
+    )

@@ -9,6 +9,7 @@ process group is killed when it ends.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
@@ -84,9 +85,10 @@ def _limits_prefix() -> tuple[str, ...]:
     prefix: list[str] = []
     setarch = shutil.which("setarch")
     machine = platform.machine()
-    if setarch and subprocess.run(
-        [setarch, machine, "-R", "true"], capture_output=True, check=False
-    ).returncode == 0:
+    if (
+        setarch
+        and subprocess.run([setarch, machine, "-R", "true"], capture_output=True, check=False).returncode == 0
+    ):
         prefix += [setarch, machine, "-R"]
     prlimit = shutil.which("prlimit")
     if prlimit:
@@ -164,16 +166,12 @@ def _decode(data: bytes, root: Path) -> str:
         text = text.replace(spelling, WORKDIR_SHOWN)
     # Control characters (ANSI escapes, bare carriage returns) would be
     # interpreted by a terminal or hidden by a browser: show them as escapes.
-    return "".join(
-        ch if ch in "\n\t" or (ch >= " " and ch != "\x7f") else f"\\x{ord(ch):02x}" for ch in text
-    )
+    return "".join(ch if ch in "\n\t" or (ch >= " " and ch != "\x7f") else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _run_process(
@@ -244,9 +242,11 @@ def _run_transcript(
 ) -> tuple[tuple[StepResult, ...], str | None, float]:
     inputs, results, output = root / "inputs", root / "results", root / "output"
     inputs.write_text("\0".join(step.source for step in snippet.steps), encoding="utf-8")
-    style = "python-input" if (
-        interpreter.implementation == "cpython" and interpreter.version_tuple >= (3, 13)
-    ) else "stdin"
+    style = (
+        "python-input"
+        if (interpreter.implementation == "cpython" and interpreter.version_tuple >= (3, 13))
+        else "stdin"
+    )
     # The file is closed explicitly: an unclosed one raises a ResourceWarning
     # whose registry would appear in the REPL namespace as __warningregistry__.
     boot = (
@@ -261,8 +261,8 @@ def _run_transcript(
     records = []
     if results.exists():
         for line in results.read_text(encoding="utf-8").splitlines():
-            index, offset, status = line.split(" ", 2)
-            records.append((int(index), int(offset), status))
+            index_text, offset_text, status_text = line.split(" ", 2)
+            records.append((int(index_text), int(offset_text), status_text))
     steps: list[StepResult] = []
     start = 0
     for _, offset, status in records:

@@ -191,10 +191,10 @@ def _parse_transcript(lines: list[str], start: int, path: Path, prompt: str, mor
         if not (line.startswith(prompt) or line == prompt.rstrip()):
             raise SnippetError(f"{path}:{index + 1}: expected a '{prompt}' line, found {line!r}")
         lineno = index + 1
-        source = [line[len(prompt):]]
+        source = [line[len(prompt) :]]
         index += 1
         while index < len(lines) and (lines[index].startswith(more) or lines[index] == more.rstrip()):
-            source.append(lines[index][len(more):])
+            source.append(lines[index][len(more) :])
             index += 1
         output: list[str] = []
         first_output = index + 1
