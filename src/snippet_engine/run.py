@@ -113,21 +113,22 @@ def _bwrap() -> str | None:
 
 def sandbox_description() -> str:
     """What isolates snippets on this machine: part of the cache key and of the logs."""
-    layers = ["bwrap (read-only filesystem, own /tmp, no network, own PID namespace)"] if _bwrap() else []
+    layers = ["bwrap (read-only filesystem, no network, own PID namespace)"] if _bwrap() else []
     if _limits_prefix():
         layers.append("setarch -R and prlimit (no ASLR, memory and file-size limits)")
     return "; ".join(layers) or "none: only a temporary directory, a timeout and a process group"
 
 
 def _sandbox_prefix(root: Path, cwd: Path) -> list[str]:
-    # Everything is read-only except the run's own temporary directory; /tmp is
-    # a fresh tmpfs; descendants die with the namespace, even ones that setsid().
+    # Everything is read-only except the run's own temporary directory (the
+    # repository and interpreters may themselves live under /tmp, so /tmp is
+    # not replaced); descendants die with the namespace, even after setsid().
     bwrap = _bwrap()
     outer: list[str] = []
     if bwrap:
         outer = [
             bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--tmpfs", "/tmp", "--bind", str(root), str(root), *_BWRAP_ISOLATION,
+            "--bind", str(root), str(root), *_BWRAP_ISOLATION,
             "--chdir", str(cwd), "--",
         ]  # fmt: skip
     return [*outer, *_limits_prefix()]
