@@ -60,14 +60,16 @@ def build_mini_site(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     nav = "\n".join(f"  - {p}" for p in pages)
+    # Template overrides are resolved against this config's folder.
+    overrides = ROOT / "overrides"
+    theme = f"theme:\n  name: material\n  custom_dir: {overrides}\n" if overrides.is_dir() else ""
     (tmp / "mkdocs.yml").write_text(
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         "site_name: Test site\n"
         "docs_dir: docs\n"
         "watch: []\n"
         "plugins:\n  - search\n  - markdown-exec\n"
-        # Template overrides are resolved against this config's folder.
-        f"theme:\n  name: material\n  custom_dir: {ROOT / 'overrides'}\n"
+        f"{theme}"
         f"nav:\n{nav}\n",
         encoding="utf-8",
     )
