@@ -203,7 +203,7 @@ def render_table(project: Project, rows: list[tuple[str, str, Checked]]) -> str:
                 labels[result.key] = result.label.split(" (")[0]
     order = supported_keys()
     keys.sort(key=order.index)
-    lines = ["| | " + " | ".join(labels[k] for k in keys) + " |", "|---|" + "---|" * len(keys)]
+    lines = ["| What we asked | " + " | ".join(labels[k] for k in keys) + " |", "|---|" + "---|" * len(keys)]
     problems = []
     for label, _relative, checked in rows:
         by_key = {r.key: r for r in checked.results}
