@@ -76,7 +76,7 @@ class Project:
         path = self.snippets_dir / relative
         if not path.is_file():
             raise FileNotFoundError(f"no snippet file snippets/{relative}")
-        return parse(path.relative_to(self.root), path.read_text(encoding="utf-8"))
+        return _parse_cached(path.relative_to(self.root), path.read_text(encoding="utf-8"))
 
     def all_snippets(self) -> list[str]:
         return sorted(
@@ -145,6 +145,13 @@ class Project:
                 for path in fence_paths(match.group("name"), match.group("body")):
                     pages.setdefault(path, []).append(page.relative_to(self.root).as_posix())
         return pages
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(path: Path, text: str) -> Snippet:
+    # A build parses each snippet twice (prefetch, then render); the text is
+    # part of the key, so an edited file is parsed again.
+    return parse(path, text)
 
 
 _current: Project | None = None

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -190,14 +191,24 @@ def _run_process(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        # Popen.wait(timeout=...) polls with sleeps of up to 50 ms, which adds
+        # tens of milliseconds to every run; a blocking wait plus a timer that
+        # kills the group on expiry notices the exit at once.
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            _kill_group(process.pid)
+
+        timer = threading.Timer(max(timeout, 0.05), expire)
+        timer.start()
         try:
-            returncode: int | None = process.wait(timeout=max(timeout, 0.05))
-        except subprocess.TimeoutExpired:
-            returncode = None
+            code = process.wait()
         finally:
+            timer.cancel()
             # Children that outlive the snippet share its process group.
             _kill_group(process.pid)
-            process.wait()
+        returncode: int | None = None if expired.is_set() else code
     if returncode is not None and _bwrap() and 128 < returncode <= 128 + 64:
         # bwrap reports a child killed by signal N as exit status 128 + N.
         returncode = 128 - returncode
