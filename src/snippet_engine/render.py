@@ -241,7 +241,7 @@ def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line else "" for line in text.splitlines())
 
 
-def _fenced(language: str, code: str, hl_lines: Sequence[int] = ()) -> str:
+def _fenced(language: str, code: str, hl_lines: Sequence[int] = (), title: str | None = None) -> str:
     # markdown_exec.code_block uses a fixed eight-backtick fence; real output
     # may itself contain backticks, so the fence grows past the longest run.
     longest, run = 0, 0
@@ -250,6 +250,8 @@ def _fenced(language: str, code: str, hl_lines: Sequence[int] = ()) -> str:
         longest = max(longest, run)
     fence = "`" * max(8, longest + 1)
     options = f' hl_lines="{" ".join(map(str, hl_lines))}"' if hl_lines else ""
+    if title:
+        options += f' title="{html.escape(title)}"'
     return f"{fence}{language}{options}\n{code}\n{fence}"
 
 
@@ -294,7 +296,7 @@ def _block(snippet: Snippet, result: RunResult, differing: set[tuple[int, int]])
                 marks.append(number)
     text = "\n".join(line for _, line in lines)
     if snippet.kind == "script":
-        return _fenced("text", text or "(no output)", marks)
+        return _fenced("text", text or "(no output)", marks, title="Output")
     return _fenced(LANGUAGES[snippet.kind], text, marks)
 
 
@@ -307,7 +309,7 @@ def _render_results(
     if title:
         parts.append(f"**{html.escape(title)}**")
     if snippet.kind == "script":
-        parts.append(_fenced("python", snippet.steps[0].source.rstrip("\n")))
+        parts.append(_fenced("python", snippet.steps[0].source.rstrip("\n"), title=snippet.path.name))
     if same:
         parts.append(_block(snippet, results[0], differing))
     else:
@@ -323,25 +325,26 @@ def _exact(result: RunResult) -> str:
 
 
 def _names(results: list[RunResult]) -> str:
-    cpython = [r.label.split(" ")[1] for r in results if r.label.startswith("CPython")]
-    others = [r.label.split(" (")[0] for r in results if not r.label.startswith("CPython")]
+    """'CPython 3.10.13, 3.11.7 and PyPy 3.9.16 (7.3.11)': exact versions, grouped."""
+    cpython = [r.full_version for r in results if r.label.startswith("CPython")]
+    others = [_exact(r) for r in results if not r.label.startswith("CPython")]
     groups = ([f"CPython {', '.join(cpython)}"] if cpython else []) + others
     return " and ".join(groups)
 
 
 def _provenance(snippet: Snippet, results: list[RunResult], selection: Selection, same: bool) -> str:
+    # Short enough for a phone: one lead, the exact versions once, the file.
     if same:
-        lead = f"Same output on {_names(results)}"
+        details = [f"Same output on {_names(results)}"]
     else:
-        lead = "Output differs between interpreters: differing lines are highlighted"
-    details = [
-        lead,
-        "ran on " + ", ".join(_exact(r) for r in results),
-        f"PYTHONHASHSEED={HASH_SEED}",
-        snippet.display_path,
-    ]
-    if selection.skipped:
-        details.append("not run: " + "; ".join(f"{describe_key(k)} ({why})" for k, why in selection.skipped))
+        details = ["Differs between interpreters (highlighted lines)", f"ran on {_names(results)}"]
+    details += [f"PYTHONHASHSEED={HASH_SEED}", snippet.display_path]
+    limited = [key for key, why in selection.skipped if not why.endswith("not found on this machine")]
+    missing = [key for key, why in selection.skipped if why.endswith("not found on this machine")]
+    if limited:
+        details.append(f"{snippet.options.versions} only: {snippet.options.why}")
+    if missing:
+        details.append("not installed for this build: " + ", ".join(describe_key(k) for k in missing))
     body = " · ".join(html.escape(d) for d in details)
     note = ""
     if snippet.options.varies:
