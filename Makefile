@@ -62,6 +62,18 @@ interpreters: $(STAMP) ## Show the interpreters the engine found
 bench: $(STAMP) ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
 	$(BIN)/python scripts/bench.py
 
+# Lighthouse, axe-core, links and external requests on every page of the
+# strict build, in headless Chromium, offline (the shared tool: its README).
+AUDIT ?= ../shared/tools/audit/audit.sh
+AUDIT_OUT ?= test-artifacts/audit
+AUDIT_ARGS ?=
+
+audit: build ## Audit the built site: Lighthouse, axe, links, requests (report in test-artifacts/audit)
+	@test -x $(AUDIT) || { echo "audit: $(AUDIT) not found (the shared folder sits beside this repository)"; exit 2; }
+	$(AUDIT) site/ $(AUDIT_OUT) $(AUDIT_ARGS)
+
+.PHONY: audit
+
 lint: $(STAMP) ## ruff and mypy --strict on the engine
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
+import yaml  # type: ignore[import-untyped, unused-ignore]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,18 +33,29 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_path() -> str | None:
-    """SNIPPET_BROWSER (CI sets it), else Debian's Chromium. Never a downloaded browser."""
+def find_chromium() -> tuple[str | None, str]:
+    """(executable, "") or (None, why): SNIPPET_BROWSER (CI sets it), else Debian's Chromium.
+
+    Never a browser downloaded by Playwright.
+    """
     configured = os.environ.get("SNIPPET_BROWSER")
     if configured:
-        return configured if Path(configured).is_file() else None
-    return shutil.which("chromium") or (str(p) if (p := Path("/usr/bin/chromium")).is_file() else None)
+        if Path(configured).is_file():
+            return configured, ""
+        return None, f"SNIPPET_BROWSER={configured} is not a file"
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None)
+    if found:
+        return found, ""
+    return None, (
+        "no Chromium: install Debian's `chromium` (make system-deps) "
+        "or set SNIPPET_BROWSER to a Chromium or Chrome executable"
+    )
 
 
 def _config() -> dict[str, Any]:
     # mkdocs.yml names Python callables with !!python/name tags; only nav and
     # site_url are read here, so every python tag loads as None.
-    class Loader(yaml.SafeLoader):
+    class Loader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
         pass
 
     Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
