@@ -53,3 +53,21 @@ def test_failing_snippet_fails_the_build_with_its_location(tmp_path: Path) -> No
     assert "docs/index.md" in build.log
     assert "CPython 3." in build.log
     assert "NameError" in build.log
+
+
+def test_execution_off_renders_the_recorded_outputs_and_runs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The baseline of `make bench`, and a fast draft mode: nothing is run, so a
+    # record that no interpreter would print still shows, clearly labelled.
+    monkeypatch.setenv("SNIPPET_EXECUTE", "0")
+    build = build_mini_site(
+        tmp_path,
+        {"index.md": "# Home\n\n```snippet\nt/recorded.pycon\n```\n"},
+        {"t/recorded.pycon": ">>> 6 * 7\nonly-in-the-file\n"},
+    )
+    assert build.returncode == 0, build.log
+    page = build.page("index.html")
+    assert "only-in-the-file" in page
+    assert "Execution off: recorded outputs" in page
+    assert not (tmp_path / ".cache").exists()

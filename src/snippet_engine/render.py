@@ -137,11 +137,8 @@ def render_recorded(project: Project, relative: str, title: str | None = None) -
         )
         for key in keys
     ]
-    body = _render_results(snippet, results, Selection((), ()), title)
-    return (
-        body.rsplit("<p class=", 1)[0]
-        + f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>'
-    )
+    meta = f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>'
+    return _render_results(snippet, results, Selection((), ()), title, meta=meta)
 
 
 def render_snippet(project: Project, relative: str, title: str | None = None) -> str:
@@ -301,7 +298,11 @@ def _block(snippet: Snippet, result: RunResult, differing: set[tuple[int, int]])
 
 
 def _render_results(
-    snippet: Snippet, results: list[RunResult], selection: Selection, title: str | None
+    snippet: Snippet,
+    results: list[RunResult],
+    selection: Selection,
+    title: str | None,
+    meta: str | None = None,
 ) -> str:
     differing = _differing(snippet, results)
     same = not differing and len({len(r.steps) for r in results}) == 1
@@ -314,7 +315,7 @@ def _render_results(
         parts.append(_block(snippet, results[0], differing))
     else:
         parts.append(tabbed(*[(r.label.split(" (")[0], _block(snippet, r, differing)) for r in results]))
-    parts.append(_provenance(snippet, results, selection, same))
+    parts.append(meta or _provenance(snippet, results, selection, same))
     return "\n\n".join(parts)
 
 
