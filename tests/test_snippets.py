@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from snippet_engine import Project, current, mismatches, supported_keys
+from snippet_engine import Project, current, problems, supported_keys
 from snippet_engine.interpreters import describe_key
 
 _project = current()
@@ -48,15 +48,8 @@ def test_snippet(project: Project, relative: str, key: str) -> None:
         pytest.skip(f"{describe_key(key)} is not one of the implementations this snippet opts in to")
     interpreter = next(i for i in selection.run_on if i.key == key)
     result = project.submit(snippet, interpreter).result()
+    found = problems(snippet, result)
+    if found:
+        pytest.fail("\n\n".join(found), pytrace=False)
     where = f"{snippet.display_path} on {interpreter.label} ({interpreter.full_version}, {interpreter.path})"
-    if result.error:
-        line = snippet.steps[result.failed_at(len(snippet.steps))].lineno
-        pytest.fail(f"{snippet.display_path}:{line} on {interpreter.label}: {result.error}", pytrace=False)
-    problems = mismatches(snippet, result)
     assert len(result.steps) == len(snippet.steps), f"{where}: not every input ran"
-    if problems:
-        details = "\n\n".join(
-            p.describe(snippet.display_path, f"{interpreter.label} ({interpreter.full_version})")
-            for p in problems
-        )
-        pytest.fail(f"{where}: output differs from the recorded one\n\n{details}", pytrace=False)

@@ -6,7 +6,7 @@ Split by job: `interpreters` (which exist), `snippet` (the file format), `run`
 (doctest comparison and updates), `render` (the superfences fence), `cli`.
 """
 
-from .check import Mismatch, matches, mismatches, normalise, updated
+from .check import Mismatch, matches, mismatches, normalise, problems, updated
 from .interpreters import SUPPORTED, Discovery, Interpreter, discover, supported_keys
 from .project import Project, current, find_root
 from .run import RunResult, StepResult, run
@@ -33,6 +33,7 @@ __all__ = [
     "mismatches",
     "normalise",
     "parse",
+    "problems",
     "run",
     "supported_keys",
     "updated",

@@ -81,6 +81,20 @@ def mismatches(snippet: Snippet, result: RunResult) -> list[Mismatch]:
     return found
 
 
+def problems(snippet: Snippet, result: RunResult) -> list[str]:
+    """Everything wrong with one run, each naming path:line and the interpreter.
+
+    The one wording shared by the build's warnings, the tests and `snippets run`.
+    """
+    label = f"{result.label} ({result.full_version})"
+    found = []
+    if result.error:
+        line = snippet.steps[result.failed_at(len(snippet.steps))].lineno
+        found.append(f"{snippet.display_path}:{line} on {label}: {result.error}")
+    found.extend(m.describe(snippet.display_path, label) for m in mismatches(snippet, result))
+    return found
+
+
 def _regroup(step: Step, outputs: dict[str, str], options: Options) -> tuple[Variant, ...]:
     groups: list[tuple[str, list[str]]] = []
     # Records for interpreters not present here (3.14 on a contributor's

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .check import mismatches, updated
+from .check import problems, updated
 from .interpreters import describe_key
 from .project import Project, find_root
 from .snippet import SnippetError, dump
@@ -56,12 +56,8 @@ def cmd_run(project: Project, paths: list[str]) -> int:
             for step, step_result in zip(snippet.steps, result.steps, strict=False):
                 print(f"--- line {step.lineno}: {step.source.splitlines()[0] if step.source else ''}")
                 print(step_result.output, end="")
-            if result.error:
-                print(f"!!! {result.error}")
-                status = 1
-            for mismatch in mismatches(snippet, result):
-                details = mismatch.describe(snippet.display_path, result.label)
-                print(f"!!! differs from the recorded output:\n{details}")
+            for problem in problems(snippet, result):
+                print(f"!!! {problem}")
                 status = 1
         for key, why in selection.skipped:
             print(f"===== skipped {describe_key(key)}: {why}")

@@ -29,11 +29,11 @@ from markdown import Markdown
 from markdown_exec import base_format, tabbed
 from pymdownx.superfences import SuperFencesException
 
-from .check import mismatches, normalise
+from .check import normalise, problems
 from .interpreters import describe_key, supported_keys
 from .project import Project, Selection, current
 from .run import HASH_SEED, RunResult, StepResult, sandbox_description
-from .snippet import Options, Snippet, SnippetError
+from .snippet import Options, Snippet, SnippetError, prompted
 
 # Under the "mkdocs" logger tree so `mkdocs build --strict` counts it.
 logger = logging.getLogger("mkdocs.plugins.snippet_engine")
@@ -42,7 +42,6 @@ _ALLOWED_ATTRIBUTES = {"title"}
 _prefetch_lock = threading.Lock()
 _prefetched: set[int] = set()
 
-PROMPTS = {"pycon": (">>> ", "... "), "console": ("$ ", "> ")}
 LANGUAGES = {"pycon": "pycon", "console": "console", "script": "python"}
 
 
@@ -110,14 +109,7 @@ def run_checked(project: Project, relative: str) -> Checked:
             snippet, selection, [], [f"{snippet.display_path}: no interpreter to run it on ({reasons})"]
         )
     results = project.results(snippet)
-    problems = []
-    for result in results:
-        label = f"{result.label} ({result.full_version})"
-        if result.error:
-            line = snippet.steps[result.failed_at(len(snippet.steps))].lineno
-            problems.append(f"{snippet.display_path}:{line} on {label}: {result.error}")
-        problems.extend(m.describe(snippet.display_path, label) for m in mismatches(snippet, result))
-    return Checked(snippet, selection, results, problems)
+    return Checked(snippet, selection, results, [p for r in results for p in problems(snippet, r)])
 
 
 def render_recorded(project: Project, relative: str, title: str | None = None) -> str:
@@ -255,12 +247,9 @@ def _fenced(language: str, code: str, hl_lines: Sequence[int] = (), title: str |
 def _lines(snippet: Snippet, result: RunResult) -> list[tuple[int, str]]:
     """(step index or -1 for source, line) for the transcript as one interpreter printed it."""
     out: list[tuple[int, str]] = []
-    prompt, more = PROMPTS.get(snippet.kind, ("", ""))
     for index, step_result in enumerate(result.steps):
         if snippet.kind != "script":
-            source = snippet.steps[index].source.splitlines() or [""]
-            out.append((-1, prompt + source[0] if source[0] else prompt.rstrip()))
-            out.extend((-1, (more + line) if line else more.rstrip()) for line in source[1:])
+            out.extend((-1, line) for line in prompted(snippet.kind, snippet.steps[index].source))
         out.extend((index, line) for line in step_result.output.splitlines())
     return out
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from .interpreters import parse_version, version_matches
 
 KINDS = {".pycon": "pycon", ".py": "script", ".console": "console"}
+PROMPTS = {"pycon": (">>> ", "... "), "console": ("$ ", "> ")}
 
 _HEADER = re.compile(r"^#\|\s*([a-z-]+)\s*:\s*(.*?)\s*$")
 _LABEL = re.compile(r"^#>?\[([^\]]+)\]$")
@@ -215,9 +216,9 @@ def parse(path: Path, text: str | None = None) -> Snippet:
     lines = text.splitlines()
     options, start = _parse_header(lines, path)
     if kind == "pycon":
-        steps = _parse_transcript(lines, start, path, ">>> ", "... ")
+        steps = _parse_transcript(lines, start, path, *PROMPTS["pycon"])
     elif kind == "console":
-        steps = _parse_transcript(lines, start, path, "$ ", "> ")
+        steps = _parse_transcript(lines, start, path, *PROMPTS["console"])
     else:
         steps = [_parse_script(lines, start, path)]
     if not steps:
@@ -273,11 +274,16 @@ def dump(snippet: Snippet) -> str:
         lines.append("")
         lines.extend(_render_variants(step.expected, "#>", "#>"))
         return _join(lines)
-    prompt, more = (">>> ", "... ") if snippet.kind == "pycon" else ("$ ", "> ")
     for step in snippet.steps:
-        source_lines = step.source.splitlines() or [""]
-        first = source_lines[0]
-        lines.append(prompt + first if first else prompt.rstrip())
-        lines.extend((more + line) if line else more.rstrip() for line in source_lines[1:])
+        lines.extend(prompted(snippet.kind, step.source))
         lines.extend(_render_variants(step.expected, "", "#"))
     return _join(lines)
+
+
+def prompted(kind: str, source: str) -> list[str]:
+    """A transcript input as typed at the prompt: `>>> `/`... ` or `$ `/`> `."""
+    prompt, more = PROMPTS[kind]
+    first, *rest = source.splitlines() or [""]
+    return [prompt + first if first else prompt.rstrip()] + [
+        more + line if line else more.rstrip() for line in rest
+    ]
