@@ -3,7 +3,8 @@ supported interpreter, and render, check and update them.
 
 Split by job: `interpreters` (which exist), `snippet` (the file format), `run`
 (one fresh sandboxed process), `cache`, `project` (pool and paths), `check`
-(doctest comparison and updates), `render` (the superfences fence), `cli`.
+(doctest comparison and updates), `render` (the superfences fence), `memo` and
+`plugin` (what `mkdocs serve` keeps between rebuilds), `cli`.
 """
 
 from .check import Mismatch, matches, mismatches, normalise, problems, updated

@@ -17,10 +17,14 @@ is shown on the page in a failure box.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
+import re
 import threading
+import weakref
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +35,7 @@ from pymdownx.superfences import SuperFencesException
 
 from .check import normalise, problems
 from .interpreters import describe_key, supported_keys
+from .memo import BuildMemo
 from .project import Project, Selection, current
 from .run import HASH_SEED, RunResult, StepResult, sandbox_description
 from .snippet import Options, Snippet, SnippetError, prompted
@@ -43,6 +48,13 @@ _prefetch_lock = threading.Lock()
 _prefetched: set[int] = set()
 
 LANGUAGES = {"pycon": "pycon", "console": "console", "script": "python"}
+
+# (fence kind, id prefix, Markdown) -> HTML. Converting a fence's Markdown (a
+# nested Markdown instance, pygments) is most of a rebuild; the plugin turns
+# the memo on with the configuration's fingerprint as its scope.
+FENCE_HTML: BuildMemo[tuple[str, str, str], str] = BuildMemo("fence HTML")
+# Per page (one Markdown instance each): how many fences used each id prefix.
+_prefixes: weakref.WeakKeyDictionary[Markdown, Counter[str]] = weakref.WeakKeyDictionary()
 
 
 def validate(
@@ -64,26 +76,67 @@ def fence_format(
         _prefetch_site(project)
     relative = source.strip()
     markdown = render_snippet(project, relative, title=options.get("title"))
-    return str(
-        base_format(
-            language="snippet", run=lambda code, **_: markdown, code=relative, md=md, update_toc=False
+    return _convert("snippet", markdown, md, name=relative)
+
+
+def _id_prefix(md: Markdown, name: str) -> str:
+    """'memory/small_int_cache.pycon' -> 'memory-small-int-cache-pycon--' (then '-2--' if repeated).
+
+    markdown-exec's default prefix counts conversions across the whole process,
+    so one edit renumbered every later fence and a remembered fence could
+    collide; a prefix from the snippet's own name is stable and unique per page.
+    """
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "fence"
+    seen = _prefixes.setdefault(md, Counter())
+    seen[base] += 1
+    return f"{base}--" if seen[base] == 1 else f"{base}-{seen[base]}--"
+
+
+def _convert(kind: str, markdown: str, md: Markdown, name: str) -> str:
+    """A fence's Markdown -> HTML through the page's own extensions (tabs, admonitions, pygments)."""
+    prefix = _id_prefix(md, name)
+
+    def convert() -> str:
+        return str(
+            base_format(
+                language=kind,
+                run=lambda code, **_: markdown,
+                code=name,
+                md=md,
+                update_toc=False,
+                id_prefix=prefix,
+            )
         )
-    )
+
+    return FENCE_HTML.get((kind, prefix, markdown), convert)
 
 
 def _prefetch_site(project: Project) -> None:
-    # The first fence of a build starts every snippet of the site on the pool,
-    # so interpreters run in parallel while pages render one by one.
+    # Without the plugin (Zensical), the first fence of the first build starts
+    # every snippet of the site on the pool, so interpreters run in parallel
+    # while pages render one by one.
     with _prefetch_lock:
         if id(project) in _prefetched:
             return
+    prefetch_site(project)
+
+
+def prefetch_site(project: Project) -> None:
+    """Start every snippet the pages embed; the first call per project says where they run."""
+    with _prefetch_lock:
+        first = id(project) not in _prefetched
         _prefetched.add(id(project))
+    if first:
+        _announce(project)
+    project.prefetch(list(project.embedded()))
+
+
+def _announce(project: Project) -> None:
     discovery = project.discovery
     used = ", ".join(f"{i.label} [{i.full_version}]" for i in discovery.found) or "none"
     missing = ", ".join(describe_key(k) for k in discovery.missing()) or "none"
     logger.info("snippet engine: running snippets on %s; not available: %s", used, missing)
     logger.info("snippet engine: sandbox: %s", sandbox_description())
-    project.prefetch(list(project.embedded()))
 
 
 @dataclass
@@ -109,7 +162,13 @@ def run_checked(project: Project, relative: str) -> Checked:
             snippet, selection, [], [f"{snippet.display_path}: no interpreter to run it on ({reasons})"]
         )
     results = project.results(snippet)
-    return Checked(snippet, selection, results, [p for r in results for p in problems(snippet, r)])
+    return Checked(snippet, selection, results, [p for r in results for p in _problems(snippet, r)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _problems(snippet: Snippet, result: RunResult) -> tuple[str, ...]:
+    # Pure, and asked again for every fence on every serve rebuild.
+    return tuple(problems(snippet, result))
 
 
 def render_recorded(project: Project, relative: str, title: str | None = None) -> str:
@@ -130,7 +189,7 @@ def render_recorded(project: Project, relative: str, title: str | None = None) -
         for key in keys
     ]
     meta = f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>'
-    return _render_results(snippet, results, Selection((), ()), title, meta=meta)
+    return _render_results(snippet, tuple(results), Selection((), ()), title, meta=meta)
 
 
 def render_snippet(project: Project, relative: str, title: str | None = None) -> str:
@@ -140,7 +199,7 @@ def render_snippet(project: Project, relative: str, title: str | None = None) ->
     checked = run_checked(project, relative)
     body = []
     if checked.snippet and checked.selection and checked.results:
-        body.append(_render_results(checked.snippet, checked.results, checked.selection, title))
+        body.append(_render_results(checked.snippet, tuple(checked.results), checked.selection, title))
     if checked.problems:
         return _failure(_pages_note(project, [relative]) + "\n".join(checked.problems), body)
     return body[0]
@@ -169,9 +228,7 @@ def table_format(
         label, relative = (part.strip() for part in line.rsplit("|", 1))
         rows.append((label, relative, run_checked(project, relative)))
     markdown = render_table(project, rows)
-    return str(
-        base_format(language="snippet", run=lambda code, **_: markdown, code=source, md=md, update_toc=False)
-    )
+    return _convert("snippet-table", markdown, md, name="table")
 
 
 def _cell(output: str) -> str:
@@ -230,13 +287,13 @@ def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line else "" for line in text.splitlines())
 
 
+_BACKTICKS = re.compile("`+")
+
+
 def _fenced(language: str, code: str, hl_lines: Sequence[int] = (), title: str | None = None) -> str:
     # markdown_exec.code_block uses a fixed eight-backtick fence; real output
     # may itself contain backticks, so the fence grows past the longest run.
-    longest, run = 0, 0
-    for char in code:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
+    longest = max(map(len, _BACKTICKS.findall(code)), default=0)
     fence = "`" * max(8, longest + 1)
     options = f' hl_lines="{" ".join(map(str, hl_lines))}"' if hl_lines else ""
     if title:
@@ -254,7 +311,7 @@ def _lines(snippet: Snippet, result: RunResult) -> list[tuple[int, str]]:
     return out
 
 
-def _differing(snippet: Snippet, results: list[RunResult]) -> set[tuple[int, int]]:
+def _differing(snippet: Snippet, results: Sequence[RunResult]) -> set[tuple[int, int]]:
     """(step, line within its output) positions where interpreters disagree."""
     positions: set[tuple[int, int]] = set()
     for index in range(len(snippet.steps)):
@@ -286,9 +343,10 @@ def _block(snippet: Snippet, result: RunResult, differing: set[tuple[int, int]])
     return _fenced(LANGUAGES[snippet.kind], text, marks)
 
 
+@functools.lru_cache(maxsize=1024)
 def _render_results(
     snippet: Snippet,
-    results: list[RunResult],
+    results: tuple[RunResult, ...],
     selection: Selection,
     title: str | None,
     meta: str | None = None,
@@ -314,7 +372,7 @@ def _exact(result: RunResult) -> str:
     return " ".join([name, result.full_version, *rest])
 
 
-def _names(results: list[RunResult]) -> str:
+def _names(results: Sequence[RunResult]) -> str:
     """'CPython 3.10.13, 3.11.7 and PyPy 3.9.16 (7.3.11)': exact versions, grouped."""
     cpython = [r.full_version for r in results if r.label.startswith("CPython")]
     others = [_exact(r) for r in results if not r.label.startswith("CPython")]
@@ -322,7 +380,7 @@ def _names(results: list[RunResult]) -> str:
     return " and ".join(groups)
 
 
-def _provenance(snippet: Snippet, results: list[RunResult], selection: Selection, same: bool) -> str:
+def _provenance(snippet: Snippet, results: Sequence[RunResult], selection: Selection, same: bool) -> str:
     # Short enough for a phone: one lead, the exact versions once, the file.
     if same:
         details = [f"Same output on {_names(results)}"]
@@ -357,8 +415,4 @@ def interpreters_format(
             f"Supported but not available to this build (their outputs are not shown): {', '.join(missing)}."
         )
     markdown = "\n".join(lines)
-    return str(
-        base_format(
-            language="interpreters", run=lambda code, **_: markdown, code=source, md=md, update_toc=False
-        )
-    )
+    return _convert("interpreters", markdown, md, name="interpreters")

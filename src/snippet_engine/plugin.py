@@ -1,0 +1,184 @@
+"""MkDocs plugin `snippet-engine`: fast rebuilds for `mkdocs serve`.
+
+`mkdocs serve` rebuilds every page after any change. After one snippet edit
+only that snippet runs again (the engine's cache), but the build still spent
+most of its second converting unchanged fences, compiling the theme's Jinja
+templates afresh (serve reloads the configuration) and re-parsing every page
+for the search index. This plugin keeps those three results across builds of
+one process, each keyed so that a changed input can never be served stale:
+
+* fence HTML: keyed by the fence's Markdown (which holds every output shown)
+  and the Markdown configuration (`memo.BuildMemo`, see `render.FENCE_HTML`);
+* theme templates: Jinja's own `BytecodeCache` hook, keyed by Jinja on the
+  template's name and a checksum of its source;
+* search entries: Material's indexer is still what makes them, but a page whose
+  HTML, title, table of contents and metadata are unchanged reuses its entries.
+
+A plain `mkdocs build` does each conversion once, so it gains nothing and
+produces the same bytes (tests/test_serve_speed.py builds twice and compares).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
+
+from .memo import BuildMemo
+from .project import current
+from .render import FENCE_HTML, prefetch_site
+
+log = logging.getLogger("mkdocs.plugins.snippet_engine")
+
+SEARCH_ENTRIES: BuildMemo[str, list[dict[str, Any]]] = BuildMemo("search entries")
+MEMOS = (FENCE_HTML, SEARCH_ENTRIES)
+
+
+class _TemplateBytecode(jinja2.BytecodeCache):
+    """Compiled theme templates, in memory for the life of the process."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+        self.loads = 0
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            # Jinja checks the source checksum stored with the code and
+            # recompiles by itself if the template changed.
+            bucket.bytecode_from_string(data)
+            self.loads += 1
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = _TemplateBytecode()
+
+
+def fingerprint(config: MkDocsConfig) -> str:
+    """What a fence's HTML depends on besides its Markdown: the extensions and where they read files."""
+    parts = (
+        config.config_file_path,
+        config.docs_dir,
+        config.markdown_extensions,
+        config.mdx_configs,
+        config.theme.name,
+    )
+    # repr() names functions by identity, which is stable for the module-level
+    # fence functions; anything rebuilt per load only makes the memo miss.
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _toc(links: list[AnchorLink]) -> list[Any]:
+    return [[link.id, link.url, link.title, link.level, _toc(link.children)] for link in links]
+
+
+def _search_key(page: Page) -> str:
+    described = json.dumps(
+        [page.url, page.title, page.meta, _toc(list(page.toc)), page.content],
+        default=str,
+        sort_keys=True,
+    )
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+_PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+_SPAN = re.compile(r"</?span\b[^>]*>")
+
+
+def lighter(content: str) -> str:
+    """The page as Material's search indexer reads it, without pygments' token spans in code blocks.
+
+    A page is mostly highlighted transcripts, one span per token: parsing them
+    was most of the indexing time. Inside <pre> the indexer keeps text as is and
+    ignores <span> itself, so dropping the tags leaves every entry unchanged
+    (tests/test_serve_speed.py compares all pages both ways).
+    """
+
+    def strip(match: re.Match[str]) -> str:
+        block = match.group(0)
+        return block if "data-search" in block else _SPAN.sub("", block)
+
+    return _PRE.sub(strip, content)
+
+
+class _NoOptions(Config):  # type: ignore[no-untyped-call]
+    """The plugin takes no options: it only remembers, never changes what a build makes."""
+
+
+class SnippetEnginePlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-call]
+    # Defining on_startup keeps one instance for a whole `mkdocs serve` session.
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
+
+    def on_shutdown(self) -> None:
+        for memo in MEMOS:
+            memo.stop()
+
+    # After Material's search plugin (priority 0) has created this build's index.
+    @event_priority(-100)
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        scope = fingerprint(config)
+        for memo in MEMOS:
+            memo.start_build(scope)
+        self._remember_search_entries(config)
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        # Every build, not only the first: the snippet edited since the last
+        # build starts running now, while MkDocs reads files and builds the nav.
+        project = current()
+        if project.execute:
+            prefetch_site(project)
+
+    def on_env(self, env: jinja2.Environment, /, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        env.bytecode_cache = TEMPLATES
+        return env
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        log.debug(
+            "snippet engine: reused %s",
+            ", ".join(f"{m.hits}/{m.hits + m.misses} {m.name}" for m in MEMOS),
+        )
+        for memo in MEMOS:
+            memo.end_build()
+
+    def _remember_search_entries(self, config: MkDocsConfig) -> None:
+        search = config.plugins.get("material/search") or config.plugins.get("search")
+        index = getattr(search, "search_index", None)
+        original: Callable[[Page], None] | None = getattr(index, "add_entry_from_context", None)
+        entries = getattr(index, "entries", None)
+        if original is None or not isinstance(entries, list):
+            # Another search plugin, or Material changed: index every page as usual.
+            log.debug("snippet engine: search entries are not reused (no Material search index)")
+            return
+
+        def add_entry_from_context(page: Page) -> None:
+            def index_page() -> list[dict[str, Any]]:
+                before, content = len(entries), page.content
+                page.content = lighter(content) if content else content
+                try:
+                    original(page)
+                finally:
+                    page.content = content
+                return copy.deepcopy(entries[before:])
+
+            before = len(entries)
+            made = SEARCH_ENTRIES.get(_search_key(page), index_page)
+            if len(entries) == before:  # reused: add what the indexer made last time
+                entries.extend(copy.deepcopy(made))
+
+        index.add_entry_from_context = add_entry_from_context  # type: ignore[union-attr]

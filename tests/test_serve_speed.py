@@ -1,0 +1,180 @@
+"""`mkdocs serve` rebuilds reuse unchanged work, and never serve anything stale.
+
+The plugin (src/snippet_engine/plugin.py) keeps fence HTML, compiled templates
+and search entries between builds of one process. These tests hold it to:
+every reused result is byte-for-byte what a fresh `mkdocs build` makes; an
+edited snippet is converted again and shows its new output; the shortcuts it
+takes (a lighter page for the search indexer, Material's search defaults
+spelled out, fence ids from snippet names) change nothing a reader sees.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from material.plugins.search.plugin import Parser
+from mkdocs.config import load_config
+from serve_session import digests
+from sites import MKDOCS, ROOT, Build
+
+from snippet_engine.memo import BuildMemo
+from snippet_engine.plugin import lighter
+
+pytestmark = pytest.mark.slow
+
+EDITED = "memory/is_versus_eq.pycon"
+EDITED_PAGE = "memory/index.html"
+EPOCH = "1700000000"
+
+
+def _copy_of_the_site(target: Path) -> Path:
+    for name in ("docs", "snippets", "overrides", "src"):  # src: mkdocs.yml watches it
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "copy"]):
+        subprocess.run([*git, *command], cwd=target, check=True, capture_output=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A fresh `mkdocs build` of a copy of the site, and four serve-style builds of it in one process."""
+    tmp = tmp_path_factory.mktemp("serve")
+    root = _copy_of_the_site(tmp / "site")
+    cache = tmp / "cache"
+    # Reuse what the suite already ran, without writing the edit's runs into the repository's cache.
+    if (ROOT / ".cache" / "snippets").is_dir():
+        shutil.copytree(
+            ROOT / ".cache" / "snippets", cache, ignore=shutil.ignore_patterns(".tmp-*"), dirs_exist_ok=True
+        )
+    env = {
+        **os.environ,
+        "SNIPPET_ROOT": str(root),
+        "SNIPPET_CACHE_DIR": str(cache),
+        "SOURCE_DATE_EPOCH": EPOCH,
+        "NO_MKDOCS_2_WARNING": "1",
+    }
+    fresh = subprocess.run(
+        [*MKDOCS, "build", "--strict", "--site-dir", str(tmp / "fresh")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    served = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "serve_session.py"), str(root), str(tmp / "served"), EDITED],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert served.returncode == 0, served.stderr
+    fresh_build = Build(fresh.returncode, fresh.stdout + fresh.stderr, tmp / "fresh")
+    assert fresh_build.returncode == 0, fresh_build.log
+    return {"fresh": digests(tmp / "fresh"), "fresh_site": tmp / "fresh", **json.loads(served.stdout)}
+
+
+def _differing(left: dict[str, str], right: dict[str, str]) -> list[str]:
+    return sorted(name for name in left.keys() | right.keys() if left.get(name) != right.get(name))
+
+
+def test_an_unchanged_rebuild_reuses_everything_and_equals_a_fresh_build(session: dict[str, Any]) -> None:
+    first, second = session["builds"][:2]
+    assert _differing(first["files"], session["fresh"]) == []
+    assert _differing(second["files"], session["fresh"]) == []
+    reused = second["reused"]
+    fences = reused["fence HTML"]
+    assert fences["misses"] == 0 and fences["hits"] >= 150, fences
+    assert reused["search entries"] == {"hits": 6, "misses": 0}
+    assert reused["templates"]["hits"] > 0
+
+
+def test_an_edited_snippet_is_rendered_again_and_nothing_else(session: dict[str, Any]) -> None:
+    before, edited, restored = session["builds"][1:]
+    changed = _differing(before["files"], edited["files"])
+    # Its page and the search index, which holds the page's text.
+    assert changed == [EDITED_PAGE, "search/search_index.json"]
+    assert edited["reused"]["fence HTML"]["misses"] == 1
+    assert edited["reused"]["search entries"] == {"hits": 5, "misses": 1}
+    assert _differing(restored["files"], session["fresh"]) == []
+    # The edited build did not use the original's HTML, so it was let go (memory
+    # stays at about one build's worth) and is converted once more.
+    assert restored["reused"]["fence HTML"]["misses"] == 1
+
+
+def test_the_edit_shows_its_new_output_and_the_restoration_removes_it(session: dict[str, Any]) -> None:
+    shown = [build["edit_shown_on"] for build in session["builds"]]
+    assert shown == [[], [], [EDITED_PAGE], []]
+
+
+def _sections(html: str) -> list[tuple[str, str, str | None]]:
+    parser = Parser()
+    parser.feed(html)
+    parser.close()
+    return [("".join(s.title), "".join(s.text), s.id) for s in parser.data]
+
+
+def test_the_search_indexer_reads_the_same_text_without_code_spans(real_site: Build) -> None:
+    pages = sorted(real_site.site.rglob("*.html"))
+    assert len(pages) >= 7
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        light = lighter(html)
+        if "<pre" in html:
+            assert len(light) < len(html), page
+        assert _sections(light) == _sections(html), page
+
+
+def test_search_settings_are_materials_own_defaults() -> None:
+    config = load_config(config_file=str(ROOT / "mkdocs.yml"))
+    search: Any = config.plugins["material/search"]
+    # What Material works out when they are left empty (its private helper, pinned version).
+    assert search.config.lang == [search._translate(config, "search.config.lang")]
+    assert search.config.separator == search._translate(config, "search.config.separator")
+    pipeline = search._translate(config, "search.config.pipeline")
+    assert search.config.pipeline == [p for p in re.split(r"\s*,\s*", pipeline) if p]
+
+
+def test_no_page_repeats_an_id(real_site: Build) -> None:
+    # Fence ids come from snippet names now, not a process-wide counter.
+    for page in sorted(real_site.site.rglob("*.html")):
+        ids = re.findall(r'\sid="([^"]+)"', page.read_text(encoding="utf-8"))
+        repeated = [i for i, n in collections.Counter(ids).items() if n > 1]
+        assert repeated == [], page
+
+
+def test_a_build_memo_forgets_what_a_build_did_not_use_and_any_other_configuration() -> None:
+    memo: BuildMemo[str, int] = BuildMemo("test")
+    calls: list[str] = []
+
+    def compute(key: str) -> int:
+        calls.append(key)
+        return len(calls)
+
+    assert memo.get("a", lambda: compute("a")) == 1  # off until a build starts: computes every time
+    assert memo.get("a", lambda: compute("a")) == 2
+    memo.start_build("config-1")
+    memo.get("a", lambda: compute("a"))
+    memo.get("b", lambda: compute("b"))
+    memo.end_build()
+    memo.start_build("config-1")
+    memo.get("a", lambda: compute("a"))  # reused
+    memo.end_build()  # "b" was not used by this build: dropped
+    memo.start_build("config-1")
+    memo.get("b", lambda: compute("b"))
+    memo.get("a", lambda: compute("a"))  # reused again
+    memo.start_build("config-2")
+    memo.get("a", lambda: compute("a"))  # another configuration: computed afresh
+    assert calls == ["a", "a", "a", "b", "b", "a"]
