@@ -68,6 +68,8 @@ TARGET_REAL_REBUILD_SECONDS = 1.0
 COLD_PYTEST_LIMIT = 200
 # The size at which one more cold build runs without PyPy, to measure its share.
 PYPY_COMPARE_SIZE = 200
+# Edits per serve session: each re-runs the edited snippet; the median is reported.
+EDITS = 5
 SUBPROCESS_TIMEOUT = 1800.0
 
 _started = time.monotonic()
@@ -537,20 +539,29 @@ def child_rebuild(site: Path, edit: str) -> dict[str, Any]:
         unchanged = [builder() for _ in range(3)]
         target = site / "snippets" / edit
         original = target.read_text(encoding="utf-8")
-        token = f"bench-edit-{uuid.uuid4().hex[:8]}"
-        # A new input whose recorded output is right: the rebuild must show it, warn nothing.
-        target.write_text(original.rstrip("\n") + f"\n>>> '{token}'\n'{token}'\n", encoding="utf-8")
-        files_before = count_results(cache)
+        samples = []
         try:
-            edited = builder()
+            for _ in range(EDITS):
+                # A new input whose recorded output is right: the rebuild must
+                # run it, show it and warn nothing. A new token each time, so
+                # every sample is a real edit that runs again.
+                token = f"bench-edit-{uuid.uuid4().hex[:8]}"
+                target.write_text(original.rstrip("\n") + f"\n>>> '{token}'\n'{token}'\n", encoding="utf-8")
+                files_before = count_results(cache)
+                sample = builder()
+                sample["cache_files_created"] = count_results(cache) - files_before
+                pages = [p for p in out.rglob("*.html") if token in p.read_text(encoding="utf-8")]
+                sample["edit_shown_on"] = [p.relative_to(out).as_posix() for p in pages]
+                sample["rerendered_correctly"] = (
+                    bool(pages) and not sample["warnings"] and sample["ran"] == [f"snippets/{edit}"]
+                )
+                samples.append(sample)
         finally:
             target.write_text(original, encoding="utf-8")
-        edited["cache_files_created"] = count_results(cache) - files_before
-        pages = [p for p in out.rglob("*.html") if token in p.read_text(encoding="utf-8")]
-        edited["edit_shown_on"] = [p.relative_to(out).as_posix() for p in pages]
-        edited["rerendered_correctly"] = (
-            bool(pages) and not edited["warnings"] and edited["ran"] == [f"snippets/{edit}"]
-        )
+        # The median edit (not the fastest): what a contributor typically waits.
+        edited = dict(sorted(samples, key=lambda sample: float(sample["seconds"]))[len(samples) // 2])
+        edited["samples_seconds"] = [sample["seconds"] for sample in samples]
+        edited["rerendered_correctly"] = all(sample["rerendered_correctly"] for sample in samples)
         # The same rebuild with execution off (recorded outputs, same layout):
         # what MkDocs, Markdown, pygments and the search plugin cost without the
         # engine's runs and checks. Consecutive, not alternated: the plugin

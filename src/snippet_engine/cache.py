@@ -45,7 +45,10 @@ def cache_dir(root: Path) -> Path:
     return Path(configured) if configured else root / ".cache" / "snippets"
 
 
+@functools.lru_cache(maxsize=8192)
 def key_for(snippet: Snippet, interpreter: Interpreter) -> str:
+    # Cached: every build asks it twice per run (prefetch, then render), and a
+    # serve session asks it again on each rebuild; snippets are frozen values.
     parts = {
         "engine": engine_version(),
         "path": snippet.display_path,

@@ -14,6 +14,10 @@ one process, each keyed so that a changed input can never be served stale:
 * search entries: Material's indexer is still what makes them, but a page whose
   HTML, title, table of contents and metadata are unchanged reuses its entries.
 
+It also starts every snippet at the beginning of each build (so an edited one
+runs while MkDocs reads files), and lists theme files without walking hidden
+folders (Material's 14,348 icons, which MkDocs would filter out anyway).
+
 A plain `mkdocs build` does each conversion once, so it gains nothing and
 produces the same bytes (tests/test_serve_speed.py builds twice and compares).
 """
@@ -24,6 +28,7 @@ import copy
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -66,6 +71,42 @@ class _TemplateBytecode(jinja2.BytecodeCache):
 
 
 TEMPLATES = _TemplateBytecode()
+
+
+class _SkipsHiddenFolders(jinja2.FileSystemLoader):
+    """Jinja's file loader, listing templates without walking folders whose names start with a dot.
+
+    MkDocs lists every theme file on each build to copy the static ones, then
+    drops any path with a component starting with "." (its patterns `.*` and
+    `*/.*`). Material's templates hold 14,348 icons under `.icons/`: walking
+    and filtering them was 0.1-0.2 s of every rebuild, for nothing. Loading a
+    template (`.icons/...` included) is unchanged; the static files MkDocs
+    copies are the same (tests/test_serve_speed.py compares both lists).
+    """
+
+    def list_templates(self) -> list[str]:
+        found: set[str] = set()
+        for searchpath in self.searchpath:
+            for directory, folders, names in os.walk(searchpath, followlinks=self.followlinks):
+                folders[:] = [folder for folder in folders if not folder.startswith(".")]
+                relative = os.path.relpath(directory, searchpath)
+                prefix = "" if relative == os.curdir else relative.replace(os.sep, "/") + "/"
+                found.update(prefix + name for name in names)
+        return sorted(found)
+
+
+def skip_hidden_theme_folders(config: MkDocsConfig) -> None:
+    theme: Any = config.theme
+    make_env = theme.get_env
+
+    def get_env() -> jinja2.Environment:
+        env: jinja2.Environment = make_env()
+        loader = env.loader
+        if type(loader) is jinja2.FileSystemLoader:  # anything else: leave it alone
+            env.loader = _SkipsHiddenFolders(loader.searchpath, loader.encoding, loader.followlinks)
+        return env
+
+    theme.get_env = get_env
 
 
 def fingerprint(config: MkDocsConfig) -> str:
@@ -135,6 +176,7 @@ class SnippetEnginePlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-ca
         for memo in MEMOS:
             memo.start_build(scope)
         self._remember_search_entries(config)
+        skip_hidden_theme_folders(config)
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:

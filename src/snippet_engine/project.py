@@ -7,6 +7,7 @@ page, so the interpreters are probed once and runs for a whole site overlap.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .cache import Cache, cache_dir, key_for
 from .interpreters import Discovery, Interpreter, describe_key, discover, supported_keys
-from .run import RunResult, run
+from .run import RunResult, prepare, run
 from .snippet import KINDS, Snippet, parse
 
 ROOT_VARIABLE = "SNIPPET_ROOT"
@@ -63,9 +64,12 @@ class Project:
         self.docs_dir = root / "docs"
         self.cache = Cache(cache_dir(root), enabled=use_cache)
         self.execute = os.environ.get(EXECUTE_VARIABLE, "1") != "0"
-        self._pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2)
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers or os.cpu_count() or 2, initializer=_yield_to_builder
+        )
         self._futures: dict[str, Future[RunResult]] = {}
         self._lock = threading.Lock()
+        self._prepared = False
 
     @functools.cached_property
     def discovery(self) -> Discovery:
@@ -129,6 +133,11 @@ class Project:
 
     def prefetch(self, relatives: list[str]) -> None:
         """Start every run now so later fences find them finished or under way."""
+        with self._lock:
+            first, self._prepared = not self._prepared, True
+        if first:
+            for interpreter in self.discovery.found:
+                self._pool.submit(prepare, interpreter)
         for relative in relatives:
             try:
                 snippet = self.load(relative)
@@ -145,6 +154,23 @@ class Project:
                 for path in fence_paths(match.group("name"), match.group("body")):
                     pages.setdefault(path, []).append(page.relative_to(self.root).as_posix())
         return pages
+
+
+RUN_NICENESS = 5
+
+
+def _yield_to_builder() -> None:
+    """Pool threads, and the runs they start, give way to the thread rendering pages.
+
+    Niceness is per thread in Linux and children inherit it. With as many runs
+    as cores, the rendering thread used to get a fraction of a core while an
+    edited snippet ran under `mkdocs serve`; now it renders at full speed and
+    the runs use what is left. A build's total work is unchanged.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(
+            os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + RUN_NICENESS
+        )
 
 
 @functools.lru_cache(maxsize=4096)

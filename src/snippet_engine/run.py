@@ -292,6 +292,16 @@ def _describe_exit(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
+def prepare(interpreter: Interpreter) -> None:
+    """Do now what the first run on this interpreter would do: probe the sandbox, compile the worker.
+
+    Started in the background when a build begins, so that the first snippet
+    edited under `mkdocs serve` does not pay for it.
+    """
+    sandbox_description()
+    _compiled_worker(interpreter)
+
+
 RUN_DIR_VARIABLE = "SNIPPET_RUN_DIR"
 
 
