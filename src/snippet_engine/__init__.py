@@ -2,7 +2,8 @@
 supported interpreter, and render, check and update them.
 
 Split by job: `interpreters` (which exist), `snippet` (the file format), `run`
-(one fresh sandboxed process), `cache`, `project` (pool and paths), `check`
+(one fresh process), `sandbox` (isolation, limits, timeout; its launcher
+runs inside bubblewrap), `cache`, `project` (pool and paths), `check`
 (doctest comparison and updates), `render` (the superfences fence), `memo` and
 `plugin` (what `mkdocs serve` keeps between rebuilds), `cli`.
 """

@@ -17,7 +17,9 @@ import tempfile
 from pathlib import Path
 
 from .interpreters import Interpreter
-from .run import HASH_SEED, MEMORY_LIMIT, OUTPUT_CAP, RunResult, sandbox_description
+from .run import HASH_SEED, RunResult
+from .sandbox import MEMORY_LIMIT, OUTPUT_CAP
+from .sandbox import describe as sandbox_description
 from .snippet import Snippet
 
 CACHE_VARIABLE = "SNIPPET_CACHE_DIR"
@@ -29,11 +31,11 @@ def engine_version() -> str:
     """A digest of the engine's own code: editing the runner invalidates every entry."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
-    # Only what changes a run's output: the runner, the worker inside the
+    # Only what changes a run's output: the runner and its sandbox, the worker inside the
     # interpreter, and the parser that cuts a file into inputs. Presentation,
     # comparison and bookkeeping may change without throwing results away.
     for source in sorted(package.glob("*.py")):
-        if source.name not in {"run.py", "_worker.py", "snippet.py"}:
+        if source.name not in {"run.py", "sandbox.py", "_launcher.py", "_worker.py", "snippet.py"}:
             continue
         digest.update(source.name.encode())
         digest.update(source.read_bytes())

@@ -4,36 +4,30 @@ Nothing a snippet does may reach the repository or the build: it runs in a new
 temporary directory with a scrubbed environment, no stdin, a timeout, a cap on
 output (RLIMIT_FSIZE), a memory limit (RLIMIT_AS), address-space randomisation
 off (so `id()` is the same on every build of the same machine), and its whole
-process group is killed when it ends.
+process group is killed when it ends. How the process is isolated and started
+is `sandbox`'s job; this module prepares the run and reads what came out.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
 import os
-import platform
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
+from . import sandbox
 from .interpreters import Interpreter
+from .sandbox import OUTPUT_CAP, SandboxError, spawn
 from .snippet import Snippet
 
 WORKER = Path(__file__).with_name("_worker.py")
 HASH_SEED = "0"
 WORKDIR_SHOWN = "/tmp/snippet"  # how the random temporary directory appears in outputs
-OUTPUT_CAP = 4 * 1024 * 1024  # bytes a snippet may write to any one file, stdout included
-MEMORY_LIMIT = 2 * 1024 * 1024 * 1024  # address space; PyPy's GC needs more than CPython
+# Re-exported: the cache key and the tests name the limits and the sandbox from here.
+sandbox_description = sandbox.describe
 
 
 @dataclass(frozen=True)
@@ -83,124 +77,6 @@ class RunResult:
         )
 
 
-@functools.lru_cache(maxsize=1)
-def _limits_prefix() -> tuple[str, ...]:
-    """Wrappers that set limits before the interpreter starts (Linux util-linux)."""
-    prefix: list[str] = []
-    setarch = shutil.which("setarch")
-    machine = platform.machine()
-    if (
-        not _aslr_by_personality()
-        and setarch
-        and subprocess.run([setarch, machine, "-R", "true"], capture_output=True, check=False).returncode == 0
-    ):
-        prefix += [setarch, machine, "-R"]
-    prlimit = shutil.which("prlimit")
-    if prlimit:
-        prefix += [prlimit, f"--as={MEMORY_LIMIT}", f"--fsize={OUTPUT_CAP}", "--core=0", "--"]
-    return tuple(prefix)
-
-
-_ADDR_NO_RANDOMIZE = 0x0040000
-_QUERY_PERSONALITY = 0xFFFFFFFF
-
-
-@functools.lru_cache(maxsize=1)
-def _personality() -> Callable[[int], int] | None:
-    """libc's personality(2), on Linux."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        function = ctypes.CDLL(None, use_errno=True).personality
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_ulong]
-    function.restype = ctypes.c_int
-    return cast("Callable[[int], int]", function)
-
-
-@contextlib.contextmanager
-def _no_aslr_for_children(enabled: bool = True) -> Iterator[None]:
-    """Processes this thread starts meanwhile run without address-space randomisation.
-
-    The flag is per thread in Linux and is inherited through fork and exec, so
-    setting it around one Popen affects that child only: not MkDocs, git or
-    a browser started by other threads. It replaces an exec of `setarch -R`
-    in every run (about 1.5 ms each).
-    """
-    personality = _personality() if enabled else None
-    if personality is None:
-        yield
-        return
-    current = personality(_QUERY_PERSONALITY)
-    personality(current | _ADDR_NO_RANDOMIZE)
-    try:
-        yield
-    finally:
-        personality(current)
-
-
-@functools.lru_cache(maxsize=1)
-def _aslr_by_personality() -> bool:
-    """Whether the flag survives into the sandbox here (a setuid bwrap would clear it)."""
-    if _personality() is None:
-        return False
-    bwrap = _bwrap()
-    outer = (
-        [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *_BWRAP_ISOLATION] if bwrap else []
-    )
-    with _no_aslr_for_children():
-        probe = subprocess.run(
-            [*outer, "cat", "/proc/self/personality"], capture_output=True, text=True, check=False
-        )
-    try:
-        return probe.returncode == 0 and bool(int(probe.stdout.strip(), 16) & _ADDR_NO_RANDOMIZE)
-    except ValueError:
-        return False
-
-
-_BWRAP_ISOLATION = ("--unshare-pid", "--unshare-net", "--die-with-parent")
-
-
-@functools.lru_cache(maxsize=1)
-def _bwrap() -> str | None:
-    """bubblewrap, if it works here (it needs user namespaces or root)."""
-    if os.environ.get("SNIPPET_SANDBOX") == "none":
-        return None
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return None
-    trial = [bwrap, "--ro-bind", "/", "/", *_BWRAP_ISOLATION, "true"]
-    return bwrap if subprocess.run(trial, capture_output=True, check=False).returncode == 0 else None
-
-
-def sandbox_description() -> str:
-    """What isolates snippets on this machine: part of the cache key and of the logs."""
-    layers = ["bwrap (read-only filesystem, no network, own PID namespace)"] if _bwrap() else []
-    if _aslr_by_personality():
-        layers.append("personality(ADDR_NO_RANDOMIZE) (no ASLR)")
-    elif any(Path(part).name == "setarch" for part in _limits_prefix()):
-        layers.append("setarch -R (no ASLR)")
-    if any(Path(part).name == "prlimit" for part in _limits_prefix()):
-        layers.append("prlimit (memory and file-size limits)")
-    return "; ".join(layers) or "none: only a temporary directory, a timeout and a process group"
-
-
-def _sandbox_prefix(root: Path, cwd: Path) -> list[str]:
-    # Everything is read-only except the run's own temporary directory (the
-    # repository and interpreters may themselves live under /tmp, so /tmp is
-    # not replaced); descendants die with the namespace, even after setsid().
-    bwrap = _bwrap()
-    outer: list[str] = []
-    if bwrap:
-        outer = [
-            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--bind", str(root), str(root), *_BWRAP_ISOLATION,
-            "--chdir", str(cwd), "--",
-        ]  # fmt: skip
-    return [*outer, *_limits_prefix()]
-
-
 def _environment(root: Path, interpreter: Interpreter) -> dict[str, str]:
     bin_dir = root / "bin"
     bin_dir.mkdir()
@@ -237,51 +113,6 @@ def _decode(data: bytes, root: Path) -> str:
     return "".join(ch if ch in "\n\t" or (ch >= " " and ch != "\x7f") else f"\\x{ord(ch):02x}" for ch in text)
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _run_process(
-    command: Sequence[str], *, root: Path, cwd: Path, env: dict[str, str], output: Path, timeout: float
-) -> tuple[int | None, float]:
-    """Run to completion or timeout; returns (returncode or None on timeout, seconds)."""
-    start = time.monotonic()
-    with open(output, "ab") as sink:
-        with _no_aslr_for_children(_aslr_by_personality()):
-            process = subprocess.Popen(
-                [*_sandbox_prefix(root, cwd), *command],
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        # Popen.wait(timeout=...) polls with sleeps of up to 50 ms, which adds
-        # tens of milliseconds to every run; a blocking wait plus a timer that
-        # kills the group on expiry notices the exit at once.
-        expired = threading.Event()
-
-        def expire() -> None:
-            expired.set()
-            _kill_group(process.pid)
-
-        timer = threading.Timer(max(timeout, 0.05), expire)
-        timer.start()
-        try:
-            code = process.wait()
-        finally:
-            timer.cancel()
-            # Children that outlive the snippet share its process group.
-            _kill_group(process.pid)
-        returncode: int | None = None if expired.is_set() else code
-    if returncode is not None and _bwrap() and 128 < returncode <= 128 + 64:
-        # bwrap reports a child killed by signal N as exit status 128 + N.
-        returncode = 128 - returncode
-    return returncode, time.monotonic() - start
-
-
 def _describe_exit(returncode: int) -> str:
     if returncode < 0:
         try:
@@ -298,43 +129,30 @@ def prepare(interpreter: Interpreter) -> None:
     Started in the background when a build begins, so that the first snippet
     edited under `mkdocs serve` does not pay for it.
     """
-    sandbox_description()
+    sandbox.prepare()
     _compiled_worker(interpreter)
-
-
-RUN_DIR_VARIABLE = "SNIPPET_RUN_DIR"
-
-
-@functools.lru_cache(maxsize=1)
-def run_base() -> str | None:
-    """Where run directories go: SNIPPET_RUN_DIR, else /dev/shm when usable, else the system's temp.
-
-    Creating and removing a run's few directories and files cost about 2 ms
-    on a disk (a journaled ext4 here) and 0.5 ms in memory; outputs show the
-    directory as /tmp/snippet either way.
-    """
-    configured = os.environ.get(RUN_DIR_VARIABLE)
-    if configured:
-        return configured
-    shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
-        return shm
-    return None
 
 
 def run(snippet: Snippet, interpreter: Interpreter) -> RunResult:
     """Execute every step of a snippet on one interpreter."""
-    with tempfile.TemporaryDirectory(prefix="snippet-", dir=run_base()) as tmp:
-        root = Path(tmp)
+    with sandbox.workspace() as root:
         work = root / "work"
         work.mkdir()
         env = _environment(root, interpreter)
-        if snippet.kind == "pycon":
-            steps, error, seconds = _run_transcript(snippet, interpreter, root, work, env)
-        elif snippet.kind == "script":
-            steps, error, seconds = _run_script(snippet, interpreter, root, work, env)
-        else:
-            steps, error, seconds = _run_console(snippet, root, work, env)
+        try:
+            if snippet.kind == "pycon":
+                steps, error, seconds = _run_transcript(snippet, interpreter, root, work, env)
+            elif snippet.kind == "script":
+                steps, error, seconds = _run_script(snippet, interpreter, root, work, env)
+            else:
+                steps, error, seconds = _run_console(snippet, root, work, env)
+        except SandboxError as failure:
+            line = snippet.steps[0].lineno if snippet.steps else 1
+            steps, error, seconds = (
+                (),
+                f"the sandbox failed during the run starting at line {line}: {failure}",
+                0.0,
+            )
     return RunResult(
         interpreter.key, interpreter.label, interpreter.full_version, steps, error, round(seconds, 3)
     )
@@ -403,9 +221,7 @@ def _run_transcript(
         else "stdin"
     )
     command = [interpreter.path, "-s", "-c", _boot(interpreter, root), str(inputs), str(results), style]
-    returncode, seconds = _run_process(
-        command, root=root, cwd=work, env=env, output=output, timeout=snippet.options.timeout
-    )
+    returncode, seconds = spawn(command, cwd=work, env=env, output=output, timeout=snippet.options.timeout)
     data = output.read_bytes()
     records = []
     if results.exists():
@@ -440,9 +256,8 @@ def _run_script(
     script = work / snippet.path.name
     script.write_text(snippet.steps[0].source, encoding="utf-8")
     output = root / "output"
-    returncode, seconds = _run_process(
+    returncode, seconds = spawn(
         [interpreter.path, "-s", script.name],
-        root=root,
         cwd=work,
         env=env,
         output=output,
@@ -473,9 +288,8 @@ def _run_console(
     total = 0.0
     for index, step in enumerate(snippet.steps):
         output = root / f"output-{index}"
-        returncode, seconds = _run_process(
+        returncode, seconds = spawn(
             ["/bin/sh", "-c", step.source],
-            root=root,
             cwd=work,
             env=env,
             output=output,
