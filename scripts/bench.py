@@ -298,14 +298,14 @@ def make_site(root: Path, n: int) -> Site:
             body += [f"## Example {i}", "", f"Example number {i}.", "", "```snippet", relative, "```", ""]
         (root / "docs" / f"{chapter}.md").write_text("\n".join(body), encoding="utf-8")
     nav = "\n".join(f"  - page-{p:02d}.md" for p in range(pages))
-    # Inherits the real config (theme, extensions, the fence); drops only the git
-    # plugin (these pages are not committed), as tests/sites.py does.
+    # Inherits the real config (theme, extensions, the fence, the snippet-engine
+    # plugin); drops only the git plugin (these pages are not committed).
     (root / "mkdocs.yml").write_text(
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         f"site_name: Bench site N={n}\n"
         "docs_dir: docs\n"
         "watch:\n  - snippets\n"
-        "plugins:\n  - search\n  - markdown-exec\n"
+        "plugins:\n  - search\n  - markdown-exec\n  - snippet-engine\n"
         f"nav:\n{nav}\n",
         encoding="utf-8",
     )

@@ -47,21 +47,25 @@ def cache_dir(root: Path) -> Path:
     return Path(configured) if configured else root / ".cache" / "snippets"
 
 
-@functools.lru_cache(maxsize=8192)
 def key_for(snippet: Snippet, interpreter: Interpreter) -> str:
-    # Cached: every build asks it twice per run (prefetch, then render), and a
-    # serve session asks it again on each rebuild; snippets are frozen values.
+    return _key(snippet.display_path, snippet.text, snippet.options.timeout, interpreter)
+
+
+@functools.lru_cache(maxsize=8192)
+def _key(path: str, text: str, timeout: float, interpreter: Interpreter) -> str:
+    # Cached on strings (whose hashes Python keeps), not on the Snippet: every
+    # build asks twice per run (prefetch, then render), serve on every rebuild.
     parts = {
         "engine": engine_version(),
-        "path": snippet.display_path,
-        "text": snippet.text,
+        "path": path,
+        "text": text,
         "interpreter": [
             interpreter.path,
             interpreter.implementation,
             interpreter.full_version,
             interpreter.implementation_version,
         ],
-        "limits": [HASH_SEED, OUTPUT_CAP, MEMORY_LIMIT, snippet.options.timeout, sandbox_description()],
+        "limits": [HASH_SEED, OUTPUT_CAP, MEMORY_LIMIT, timeout, sandbox_description()],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import os
 import re
+import stat
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class Project:
         self._futures: dict[str, Future[RunResult]] = {}
         self._lock = threading.Lock()
         self._prepared = False
+        self._loaded: dict[str, tuple[tuple[int, int], Snippet]] = {}
 
     @functools.cached_property
     def discovery(self) -> Discovery:
@@ -78,9 +80,21 @@ class Project:
     def load(self, relative: str) -> Snippet:
         """Parse `snippets/<relative>`; paths in messages are relative to the root."""
         path = self.snippets_dir / relative
-        if not path.is_file():
+        try:
+            status = path.stat()
+        except OSError:
+            status = None
+        if status is None or not stat.S_ISREG(status.st_mode):
             raise FileNotFoundError(f"no snippet file snippets/{relative}")
-        return _parse_cached(path.relative_to(self.root), path.read_text(encoding="utf-8"))
+        # A build loads each snippet twice (prefetch, render) and serve on every
+        # rebuild: read it again only when its size or modification time changed.
+        signature = (status.st_mtime_ns, status.st_size)
+        known = self._loaded.get(relative)
+        if known is not None and known[0] == signature:
+            return known[1]
+        snippet = _parse_cached(path.relative_to(self.root), path.read_text(encoding="utf-8"))
+        self._loaded[relative] = (signature, snippet)
+        return snippet
 
     def all_snippets(self) -> list[str]:
         return sorted(

@@ -100,9 +100,29 @@ def describe() -> str:
 # With bubblewrap: one long-lived sandbox and launcher per thread
 
 
+_SCRATCH_PREFIX = "snippet-sandbox-"
+
+
+@functools.lru_cache(maxsize=1)
+def _sweep_stale_scratch() -> None:
+    """Remove scratch folders of engine processes that died without cleaning up (killed, say)."""
+    base = Path(run_base() or tempfile.gettempdir())
+    for folder in base.glob(f"{_SCRATCH_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_SCRATCH_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, someone else's
+
+
 class _Launcher:
     def __init__(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="snippet-sandbox-", dir=run_base()))
+        _sweep_stale_scratch()
+        self.base = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=run_base()))
         limits = json.dumps({"memory": MEMORY_LIMIT, "output": OUTPUT_CAP})
         command = [
             cast(str, bwrap()), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
