@@ -161,6 +161,8 @@ class _NoOptions(Config):  # type: ignore[no-untyped-call]
 
 
 class SnippetEnginePlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-call]
+    command = ""  # "serve", "build" or "gh-deploy", from on_startup
+
     # Defining on_startup keeps one instance for a whole `mkdocs serve` session.
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -191,6 +193,9 @@ class SnippetEnginePlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-ca
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        project = current()
+        if self.command == "serve" and project.execute:
+            project.prepare()
         log.debug(
             "snippet engine: reused %s",
             ", ".join(f"{m.hits}/{m.hits + m.misses} {m.name}" for m in MEMOS),

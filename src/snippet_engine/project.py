@@ -147,11 +147,6 @@ class Project:
 
     def prefetch(self, relatives: list[str]) -> None:
         """Start every run now so later fences find them finished or under way."""
-        with self._lock:
-            first, self._prepared = not self._prepared, True
-        if first:
-            for interpreter in self.discovery.found:
-                self._pool.submit(prepare, interpreter)
         for relative in relatives:
             try:
                 snippet = self.load(relative)
@@ -159,6 +154,18 @@ class Project:
                 continue  # reported when the fence that names it is rendered
             for interp in self.select(snippet).run_on:
                 self.submit(snippet, interp)
+
+    def prepare(self) -> None:
+        """In the background, once: what the first run on each interpreter would do first.
+
+        For `mkdocs serve`, after its first build, so the first snippet edited
+        does not wait for it; a one-off build with nothing to run skips it.
+        """
+        with self._lock:
+            first, self._prepared = not self._prepared, True
+        if first:
+            for interpreter in self.discovery.found:
+                self._pool.submit(prepare, interpreter)
 
     def embedded(self) -> dict[str, list[str]]:
         """snippet path -> pages that embed it, read from the Markdown sources."""
