@@ -78,11 +78,15 @@ class Cache:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
+    def has(self, key: str) -> bool:
+        return self.enabled and os.path.isfile(self._path(key))
+
     def get(self, key: str) -> RunResult | None:
         if not self.enabled:
             return None
         try:
-            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            with open(self._path(key), "rb") as stream:
+                data = json.loads(stream.read())
         except (OSError, ValueError):
             return None
         return RunResult.from_json(data)
