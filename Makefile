@@ -62,6 +62,9 @@ interpreters: $(STAMP) ## Show the interpreters the engine found
 bench: $(STAMP) ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
 	$(BIN)/python scripts/bench.py
 
+fork-check: $(STAMP) ## Would forked children give a fresh process's outputs? Every transcript, every interpreter (JSON)
+	$(BIN)/python scripts/fork_check.py
+
 # Lighthouse, axe-core, links and external requests on every page of the
 # strict build, in headless Chromium, offline (the shared tool: its README).
 AUDIT ?= ../shared/tools/audit/audit.sh
@@ -74,11 +77,11 @@ audit: build ## Audit the built site: Lighthouse, axe, links, requests (report i
 
 .PHONY: audit
 
-lint: $(STAMP) ## ruff and mypy --strict on the engine
-	$(BIN)/ruff check src tests
+lint: $(STAMP) ## ruff and mypy --strict on the engine, tests and scripts
+	$(BIN)/ruff check src tests scripts
 	$(BIN)/mypy
 
 clean: ## Remove the site, caches and the virtual environment
 	rm -rf site .cache test-artifacts .pytest_cache .mypy_cache .ruff_cache $(VENV)
 
-.PHONY: help setup system-deps serve build test update interpreters bench lint clean
+.PHONY: help setup system-deps serve build test update interpreters bench fork-check lint clean

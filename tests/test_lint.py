@@ -20,7 +20,7 @@ def test_mypy_strict_on_the_engine() -> None:
 
 
 def test_ruff_lint_and_format() -> None:
-    lint = _run(str(BIN / "ruff"), "check", "src", "tests")
+    lint = _run(str(BIN / "ruff"), "check", "src", "tests", "scripts")
     assert lint.returncode == 0, lint.stdout
-    formatting = _run(str(BIN / "ruff"), "format", "--check", "src", "tests")
+    formatting = _run(str(BIN / "ruff"), "format", "--check", "src", "tests", "scripts")
     assert formatting.returncode == 0, formatting.stdout
