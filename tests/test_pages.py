@@ -7,6 +7,7 @@ the way a reader would: which tabs exist and what each shows.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import subprocess
@@ -84,6 +85,20 @@ def test_some_snippet_is_marked_the_same_on_every_version(real_site: Build) -> N
         real_site.page(p.relative_to(real_site.site).as_posix()) for p in real_site.site.rglob("index.html")
     ]
     assert any(f"Same output on CPython {versions}" in page for page in pages)
+
+
+def test_provenance_lines_are_shown_but_kept_out_of_search(real_site: Build) -> None:
+    # Every snippet has one; indexed, a search for "3.12" or "PYTHONHASHSEED"
+    # would list every example instead of the prose about them (which stays).
+    page = real_site.page("memory/index.html")
+    assert page.count('class="snippet-meta"') >= 10
+    assert "PYTHONHASHSEED=0" in page
+    index = json.loads(real_site.page("search/search_index.json"))
+    texts = [doc["text"] for doc in index["docs"]]
+    provenance = ("PYTHONHASHSEED=0 ·", "Same output on", "Differs between interpreters", "Execution off:")
+    assert texts and not [t for t in texts if any(p in t for p in provenance)]
+    assert any("PYTHONHASHSEED" in t for t in texts)
+    assert any("getrefcount" in t for t in texts)  # the examples themselves stay searchable
 
 
 @needs("3.12", "pypy3.9")

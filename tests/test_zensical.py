@@ -19,7 +19,7 @@ import yaml
 from sites import ROOT, Build
 
 pytestmark = pytest.mark.slow
-_META = re.compile(r'<p class="snippet-meta">(.*?)</p>', re.DOTALL)
+_META = re.compile(r'<p class="snippet-meta"[^>]*>(.*?)</p>', re.DOTALL)
 
 
 class _Loader(yaml.SafeLoader):

@@ -48,6 +48,10 @@ _prefetch_lock = threading.Lock()
 _prefetched: set[int] = set()
 
 LANGUAGES = {"pycon": "pycon", "console": "console", "script": "python"}
+# Provenance lines say where an output came from, not what the page teaches:
+# kept out of the search index (Material's data-search-exclude), so a search
+# for "3.12" finds the text about 3.12 rather than every snippet's line.
+_META = '<p class="snippet-meta" data-search-exclude>'
 
 # (fence kind, id prefix, Markdown) -> HTML. Converting a fence's Markdown (a
 # nested Markdown instance, pygments) is most of a rebuild; the plugin turns
@@ -188,7 +192,7 @@ def render_recorded(project: Project, relative: str, title: str | None = None) -
         )
         for key in keys
     ]
-    meta = f'<p class="snippet-meta">Execution off: recorded outputs · {snippet.display_path}</p>'
+    meta = f"{_META}Execution off: recorded outputs · {snippet.display_path}</p>"
     return _render_results(snippet, tuple(results), Selection((), ()), title, meta=meta)
 
 
@@ -263,7 +267,7 @@ def render_table(project: Project, rows: list[tuple[str, str, Checked]]) -> str:
     ran = ", ".join(exact[k] for k in keys)
     sources = ", ".join(f"snippets/{relative}" for _, relative, _ in rows)
     provenance = f"Generated at build time from {sources} · ran on {ran}"
-    meta = f'<p class="snippet-meta">{html.escape(provenance)}</p>'
+    meta = f"{_META}{html.escape(provenance)}</p>"
     table = "\n".join(lines) + "\n\n" + meta
     if problems:
         return _failure(_pages_note(project, [r for _, r, _ in rows]) + "\n".join(problems), [table])
@@ -397,7 +401,7 @@ def _provenance(snippet: Snippet, results: Sequence[RunResult], selection: Selec
     note = ""
     if snippet.options.varies:
         note = f'\n\n!!! info "Varies from run to run"\n\n    {html.escape(snippet.options.varies)}'
-    return f'<p class="snippet-meta">{body}</p>{note}'
+    return f"{_META}{body}</p>{note}"
 
 
 def interpreters_format(
