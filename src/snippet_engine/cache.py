@@ -80,6 +80,22 @@ def _key(snippet_digest: str, interpreter: Interpreter) -> str:
     return hashlib.sha256(_interpreter_part(interpreter) + snippet_digest.encode()).hexdigest()
 
 
+_CHUNK = 1 << 16
+
+
+def _read(path: str) -> bytes:
+    # os.read instead of open(): a warm build reads every stored result, and
+    # the buffered file object cost as much again as the system calls.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = [os.read(fd, _CHUNK)]
+        while len(chunks[-1]) == _CHUNK:  # outputs may reach the 4 MiB cap
+            chunks.append(os.read(fd, _CHUNK))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 class Cache:
     def __init__(self, directory: Path, enabled: bool = True) -> None:
         self.directory = directory
@@ -95,11 +111,10 @@ class Cache:
         if not self.enabled:
             return None
         try:
-            with open(self._path(key), "rb") as stream:
-                data = json.loads(stream.read())
-        except (OSError, ValueError):
+            data = _read(self._path(key))
+            return RunResult.from_json(json.loads(data))
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return RunResult.from_json(data)
 
     def put(self, key: str, result: RunResult) -> None:
         if not self.enabled:

@@ -166,13 +166,7 @@ def run_checked(project: Project, relative: str) -> Checked:
             snippet, selection, [], [f"{snippet.display_path}: no interpreter to run it on ({reasons})"]
         )
     results = project.results(snippet)
-    return Checked(snippet, selection, results, [p for r in results for p in _problems(snippet, r)])
-
-
-@functools.lru_cache(maxsize=4096)
-def _problems(snippet: Snippet, result: RunResult) -> tuple[str, ...]:
-    # Pure, and asked again for every fence on every serve rebuild.
-    return tuple(problems(snippet, result))
+    return Checked(snippet, selection, results, [p for r in results for p in problems(snippet, r)])
 
 
 def render_recorded(project: Project, relative: str, title: str | None = None) -> str:
