@@ -164,7 +164,8 @@ def _cap_error(path: Path) -> str | None:
     return None
 
 
-_compiled_lock = threading.Lock()
+_compiled_locks_lock = threading.Lock()
+_compiled_locks: dict[tuple[str, str], threading.Lock] = {}
 _compiled: dict[tuple[str, str], bytes | None] = {}
 # Run once per interpreter: the worker compiled by that interpreter, as marshal data.
 _COMPILE = (
@@ -183,10 +184,14 @@ def _compiled_worker(interpreter: Interpreter) -> bytes | None:
     the same source with no inherited flags, exactly what exec(source) does.
     """
     key = (interpreter.path, interpreter.full_version)
-    with _compiled_lock:
+    # One lock per interpreter: the first runs of a build, one per interpreter,
+    # compile in parallel instead of queueing behind each other's process.
+    with _compiled_locks_lock:
+        lock = _compiled_locks.setdefault(key, threading.Lock())
+    with lock:
         if key not in _compiled:
             made = subprocess.run(
-                [interpreter.path, "-I", "-c", _COMPILE],
+                [interpreter.path, "-I", "-S", "-c", _COMPILE],  # site-packages cannot change a compile
                 input=WORKER.read_bytes(),
                 capture_output=True,
                 check=False,
