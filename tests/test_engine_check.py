@@ -53,3 +53,16 @@ def test_update_keeps_records_of_interpreters_not_present() -> None:
     snippet = parse(Path("x.pycon"), ">>> a\n#[3.12]\nold\n#[pypy3.9]\npypy\n")
     new = updated(snippet, [_result("3.12", "new\n")])
     assert new.steps[0].expected == (Variant(("3.12",), "new\n"), Variant(("pypy3.9",), "pypy\n"))
+
+
+def test_differing_lines_are_found_and_addresses_are_not_a_difference() -> None:
+    from snippet_engine.render import _differing
+
+    snippet = parse(Path("x.pycon"), ">>> a\n>>> b\n")
+    same = _result("3.12", "1\n2\n", "<A object at 0x7f0011223344>\n")
+    other = _result("3.13", "1\n3\n", "<A object at 0x7f0099887766>\n")
+    assert _differing(snippet, (same, same)) == set()
+    assert _differing(snippet, (same, other)) == {(0, 1)}  # step 0, its second line
+    # A run that stopped early differs on every line of the steps it lacks.
+    short = RunResult("3.11", "3.11", "3.11", (StepResult("1\n2\n", "ok"),))
+    assert _differing(snippet, (same, short)) == {(1, 0)}

@@ -112,8 +112,8 @@ class Cache:
             return None
         try:
             data = _read(self._path(key))
-            return RunResult.from_json(json.loads(data))
-        except (OSError, ValueError, KeyError, TypeError):
+            return RunResult.from_json(json.loads(data.decode()))
+        except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours: run again
             return None
 
     def put(self, key: str, result: RunResult) -> None:

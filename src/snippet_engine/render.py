@@ -309,13 +309,19 @@ def _lines(snippet: Snippet, result: RunResult) -> list[tuple[int, str]]:
     return out
 
 
+_PLAIN = Options()
+
+
 def _differing(snippet: Snippet, results: Sequence[RunResult]) -> set[tuple[int, int]]:
     """(step, line within its output) positions where interpreters disagree."""
     positions: set[tuple[int, int]] = set()
     for index in range(len(snippet.steps)):
+        raw = {r.steps[index].output if index < len(r.steps) else None for r in results}
+        if len(raw) == 1 and None not in raw:
+            continue  # the same text everywhere, the common case: nothing to compare line by line
         # Addresses differ on every run, not between versions: not worth a tab.
         outputs = [
-            normalise(r.steps[index].output, Options()).splitlines() if index < len(r.steps) else []
+            normalise(r.steps[index].output, _PLAIN).splitlines() if index < len(r.steps) else []
             for r in results
         ]
         for line in range(max(map(len, outputs), default=0)):
