@@ -15,6 +15,8 @@ What it measures, for synthetic sites of N small `.pycon` snippets (10 pages):
   by the cores, which no engine can beat while it starts one process per run;
 * one run taken apart: bare start-up, each sandbox layer, the engine's run();
 * a cProfile of a warm build of the largest N, by owner (--no-profile skips it);
+* the warm and execution-off builds' instruction counts under valgrind's
+  cachegrind, which repeat where times do not (--no-instructions skips them);
 
 and, on a throw-away copy of the real site, the rebuild after one snippet edit
 (--no-real-site skips it). Recorded outputs are computed by this script (the
@@ -384,6 +386,30 @@ def mkdocs_build(site: Path, cache: Path, out: Path, **extra: str) -> BuildResul
     return BuildResult(round(timed.seconds, 3), round(timed.cpu_seconds, 3), warnings, timed.returncode)
 
 
+_INSTRUCTIONS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def instructions(site: Path, cache: Path, out: Path, **extra: str) -> int | None:
+    """User-space instructions one `mkdocs build` process executes (valgrind's cachegrind).
+
+    Wall and CPU times of the same warm build swung by +-15% here between
+    minutes; instruction counts repeat to 0.2%. Only the build process is
+    counted (valgrind does not follow children), which is all a warm or an
+    execution-off build runs. None where valgrind is not installed.
+    """
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    command = [
+        valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+        str(BIN / "python"), "-m", "mkdocs", "build",
+        "--config-file", str(site / "mkdocs.yml"), "--site-dir", str(out),
+    ]  # fmt: skip
+    timed = run_timed(command, env=base_env(site, cache, **extra), cwd=site)
+    found = _INSTRUCTIONS.search(timed.output)
+    return int(found.group(1).replace(",", "")) if found and timed.returncode == 0 else None
+
+
 @dataclass
 class CacheStats:
     runs: int
@@ -718,6 +744,7 @@ class Options:
     real_site: bool
     startup_runs: int
     cold_repeat: int
+    instructions: bool
 
 
 def floor_seconds(site: Site, interps: list[Interp]) -> tuple[float, float, int]:
@@ -832,6 +859,16 @@ def measure_size(n: int, options: Options, interps: list[Interp], work: Path) ->
     off_cpu = _median([b.cpu_seconds for b in off])
     warm_cpu = _median([b.cpu_seconds for b in clean])
     progress(f"N={n}: execution off {off_s:.2f} s, warm {warm_s:.2f} s (medians of {repeat})")
+    # The same comparison without the noise: instructions, once each (they repeat).
+    counted: dict[str, Any] = {"tool": "valgrind --tool=cachegrind (build process only)"}
+    if options.instructions:
+        off_ir = instructions(site.root, cold_cache, base / "out", SNIPPET_EXECUTE="0")
+        warm_ir = instructions(site.root, cold_cache, base / "out")
+        counted.update(execution_off=off_ir, warm=warm_ir)
+        counted["warm_over_execution_off"] = round(warm_ir / off_ir, 3) if off_ir and warm_ir else None
+        progress(f"N={n}: instructions warm/off {counted['warm_over_execution_off']}")
+    else:
+        counted["skipped"] = "--no-instructions"
     # getrusage only sees processes that were reaped by a waiting parent; under
     # bubblewrap the snippet runs are reaped inside their PID namespace and their
     # CPU time vanishes. Warm/off builds run nothing, so their CPU stays exact.
@@ -860,6 +897,7 @@ def measure_size(n: int, options: Options, interps: list[Interp], work: Path) ->
             or [w.seconds / o.seconds for w, o in zip(warm, off, strict=True)]
         ),
         "warm_over_execution_off_of_medians": round(warm_s / off_s, 3),
+        "instructions": counted,
         "cpu": {
             "cold_seconds": cold.cpu_seconds,
             "execution_off_seconds": off_cpu,
@@ -1056,6 +1094,10 @@ def _linearity(per_size: list[dict[str, Any]], field_name: str) -> dict[str, Any
     return {"marginal_seconds_per_snippet": slopes, "linear": linear}
 
 
+def _at_most(value: float | None, target: float) -> bool | None:
+    return None if value is None else value <= target
+
+
 def verdicts(per_size: list[dict[str, Any]], real: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for size in per_size:
@@ -1066,6 +1108,9 @@ def verdicts(per_size: list[dict[str, Any]], real: dict[str, Any] | None) -> dic
             "warm_le_1.1x_execution_off": build["warm_over_execution_off"] <= TARGET_WARM_OVER_OFF,
             "warm_le_1.1x_execution_off_by_cpu": build["cpu"]["warm_over_execution_off"]
             <= TARGET_WARM_OVER_OFF,
+            "warm_le_1.1x_execution_off_by_instructions": _at_most(
+                build["instructions"].get("warm_over_execution_off"), TARGET_WARM_OVER_OFF
+            ),
             "no_warnings": build["cold_warnings"] == 0 and build["warm_warnings"] == 0,
             "serve_rebuild_reran_only_the_edit": size["serve_rebuild"]["one_snippet_edited"][
                 "rerendered_correctly"
@@ -1097,6 +1142,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--record", action="store_true", help="re-check recorded outputs with `snippets update`"
     )
+    parser.add_argument(
+        "--no-instructions", action="store_true", help="skip the warm/off instruction counts (valgrind)"
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile of a warm build")
     parser.add_argument("--no-real-site", action="store_true", help="skip the real site's rebuild")
     parser.add_argument("--startup-runs", type=int, default=21)
@@ -1122,6 +1170,7 @@ def main(argv: list[str] | None = None) -> int:
         real_site=not args.no_real_site,
         startup_runs=5 if args.quick else args.startup_runs,
         cold_repeat=1 if args.quick else args.cold_repeat,
+        instructions=not (args.quick or args.no_instructions),
     )
     load_before = os.getloadavg()
     interps = measure_startups(discover_interpreters(), options.startup_runs)
