@@ -845,11 +845,19 @@ def measure_size(n: int, options: Options, interps: list[Interp], work: Path) ->
     off: list[BuildResult] = []
     repeat = options.repeat
     misses: list[int] = []
-    for _ in range(repeat):
-        off.append(mkdocs_build(site.root, cold_cache, base / "out", SNIPPET_EXECUTE="0"))
-        before = count_results(cold_cache)
-        warm.append(mkdocs_build(site.root, cold_cache, base / "out"))
-        misses.append(count_results(cold_cache) - before)
+    for index in range(repeat):
+        # Off then warm, then warm then off: whatever drifts within a pair
+        # (other load, a cleaned output folder) favours neither mode.
+        if index % 2:
+            before = count_results(cold_cache)
+            warm.append(mkdocs_build(site.root, cold_cache, base / "out"))
+            misses.append(count_results(cold_cache) - before)
+            off.append(mkdocs_build(site.root, cold_cache, base / "out", SNIPPET_EXECUTE="0"))
+        else:
+            off.append(mkdocs_build(site.root, cold_cache, base / "out", SNIPPET_EXECUTE="0"))
+            before = count_results(cold_cache)
+            warm.append(mkdocs_build(site.root, cold_cache, base / "out"))
+            misses.append(count_results(cold_cache) - before)
     # A warm build that stored new results was not warm: someone edited the
     # engine's sources meanwhile (its digest is in every key). Such samples are
     # reported but left out of the median when a clean one exists.
@@ -1134,7 +1142,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sizes", default="50,200,1000", help="comma-separated snippet counts")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=20, one repeat")
-    parser.add_argument("--repeat", type=int, default=5, help="warm/off build pairs per size")
+    parser.add_argument(
+        "--repeat", type=int, default=6, help="warm/off build pairs per size, order alternating"
+    )
     parser.add_argument(
         "--cold-repeat", type=int, default=3, help="cold builds per size (2 at most above N=200)"
     )
