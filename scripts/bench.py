@@ -374,12 +374,15 @@ class BuildResult:
     returncode: int
 
 
-def mkdocs_build(site: Path, cache: Path, out: Path, **extra: str) -> BuildResult:
-    command = [
+def _build_command(site: Path, out: Path) -> list[str]:
+    return [
         str(BIN / "python"), "-m", "mkdocs", "build",
         "--config-file", str(site / "mkdocs.yml"), "--site-dir", str(out),
     ]  # fmt: skip
-    timed = run_timed(command, env=base_env(site, cache, **extra), cwd=site)
+
+
+def mkdocs_build(site: Path, cache: Path, out: Path, **extra: str) -> BuildResult:
+    timed = run_timed(_build_command(site, out), env=base_env(site, cache, **extra), cwd=site)
     warnings = sum(1 for line in timed.output.splitlines() if line.startswith("WARNING"))
     if timed.returncode != 0:
         progress(f"mkdocs build failed ({timed.returncode}):\n{timed.output[-3000:]}")
@@ -402,8 +405,7 @@ def instructions(site: Path, cache: Path, out: Path, **extra: str) -> int | None
         return None
     command = [
         valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-        str(BIN / "python"), "-m", "mkdocs", "build",
-        "--config-file", str(site / "mkdocs.yml"), "--site-dir", str(out),
+        *_build_command(site, out),
     ]  # fmt: skip
     timed = run_timed(command, env=base_env(site, cache, **extra), cwd=site)
     found = _INSTRUCTIONS.search(timed.output)
@@ -843,21 +845,21 @@ def measure_size(n: int, options: Options, interps: list[Interp], work: Path) ->
     # Warm and execution-off builds are cheap: repeat them interleaved, take medians.
     warm: list[BuildResult] = []
     off: list[BuildResult] = []
-    repeat = options.repeat
     misses: list[int] = []
-    for index in range(repeat):
+
+    def build_off() -> None:
+        off.append(mkdocs_build(site.root, cold_cache, base / "out", SNIPPET_EXECUTE="0"))
+
+    def build_warm() -> None:
+        before = count_results(cold_cache)
+        warm.append(mkdocs_build(site.root, cold_cache, base / "out"))
+        misses.append(count_results(cold_cache) - before)
+
+    for index in range(options.repeat):
         # Off then warm, then warm then off: whatever drifts within a pair
         # (other load, a cleaned output folder) favours neither mode.
-        if index % 2:
-            before = count_results(cold_cache)
-            warm.append(mkdocs_build(site.root, cold_cache, base / "out"))
-            misses.append(count_results(cold_cache) - before)
-            off.append(mkdocs_build(site.root, cold_cache, base / "out", SNIPPET_EXECUTE="0"))
-        else:
-            off.append(mkdocs_build(site.root, cold_cache, base / "out", SNIPPET_EXECUTE="0"))
-            before = count_results(cold_cache)
-            warm.append(mkdocs_build(site.root, cold_cache, base / "out"))
-            misses.append(count_results(cold_cache) - before)
+        for build in (build_warm, build_off) if index % 2 else (build_off, build_warm):
+            build()
     # A warm build that stored new results was not warm: someone edited the
     # engine's sources meanwhile (its digest is in every key). Such samples are
     # reported but left out of the median when a clean one exists.
@@ -866,7 +868,7 @@ def measure_size(n: int, options: Options, interps: list[Interp], work: Path) ->
     warm_s = _median([b.seconds for b in clean])
     off_cpu = _median([b.cpu_seconds for b in off])
     warm_cpu = _median([b.cpu_seconds for b in clean])
-    progress(f"N={n}: execution off {off_s:.2f} s, warm {warm_s:.2f} s (medians of {repeat})")
+    progress(f"N={n}: execution off {off_s:.2f} s, warm {warm_s:.2f} s (medians of {options.repeat})")
     # The same comparison without the noise: instructions, once each (they repeat).
     counted: dict[str, Any] = {"tool": "valgrind --tool=cachegrind (build process only)"}
     if options.instructions:
@@ -885,7 +887,7 @@ def measure_size(n: int, options: Options, interps: list[Interp], work: Path) ->
         cold_cpu_ratio = "not measurable: the sandbox hides the runs' CPU time from getrusage"
 
     result["build"] = {
-        "cold_seconds": _median([c.seconds for c in samples]),
+        "cold_seconds": cold_s,
         "cold_samples": [asdict(c) for c in samples],
         "cold_warnings": max(c.warnings for c in samples),
         "execution_off_seconds": off_s,

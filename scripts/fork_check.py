@@ -46,7 +46,7 @@ os.environ["SNIPPET_SANDBOX"] = "none"
 from snippet_engine import check as engine_check
 from snippet_engine.interpreters import Interpreter
 from snippet_engine.project import Project, find_root
-from snippet_engine.run import _boot, _decode, _environment
+from snippet_engine.run import _boot, _decode, _environment, worker_arguments
 from snippet_engine.sandbox import (
     _aslr_by_personality,
     _limits_prefix,
@@ -164,12 +164,7 @@ def compare(project: Project, interpreter: Interpreter, relatives: list[str]) ->
     root = base / "run"
     root.mkdir()
     env = _environment(root, interpreter)  # fixed root: the same environment for every run
-    style = (
-        "python-input"
-        if interpreter.implementation == "cpython" and interpreter.version_tuple >= (3, 13)
-        else "stdin"
-    )
-    argv = [str(root / "inputs"), str(root / "results"), style]
+    argv = worker_arguments(interpreter, root)
     identical, normalised_equal, differing = 0, 0, []
     fresh_seconds: list[float] = []
     forked_seconds: list[float] = []

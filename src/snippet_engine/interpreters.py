@@ -225,12 +225,8 @@ _PYENV_CPYTHON = re.compile(r"^(\d+)\.(\d+)\.\d")  # pyenv names CPython builds 
 
 def _unsupported_by_name(path: Path) -> str | None:
     """Why a pyenv CPython need not be probed: its folder's name says an unsupported version."""
-    match = _PYENV_CPYTHON.match(path.parent.parent.name)
-    if (
-        os.environ.get(OVERRIDE_VARIABLE) is not None
-        or match is None
-        or path.parent.parent.parent.name != "versions"
-    ):
+    match = _PYENV_CPYTHON.match(path.parent.parent.name)  # versions/<name>/bin/python3
+    if match is None or path.parent.parent.parent.name != "versions":
         return None
     language = f"{match.group(1)}.{match.group(2)}"
     if ("cpython", language) in SUPPORTED:

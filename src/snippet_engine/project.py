@@ -62,7 +62,6 @@ class Project:
     def __init__(self, root: Path, *, use_cache: bool = True, workers: int | None = None) -> None:
         self.root = root
         self.snippets_dir = root / "snippets"
-        self._snippets_prefix = str(self.snippets_dir)
         self.docs_dir = root / "docs"
         self.cache = Cache(cache_dir(root), enabled=use_cache)
         self.execute = os.environ.get(EXECUTE_VARIABLE, "1") != "0"
@@ -86,7 +85,7 @@ class Project:
         # rebuild: read it again only when its size or modification time changed.
         # The stat goes through a string: pathlib costs more than the stat.
         try:
-            status = os.stat(os.path.join(self._snippets_prefix, relative))
+            status = os.stat(os.path.join(self.snippets_dir, relative))
         except OSError:
             status = None
         if status is None or not stat.S_ISREG(status.st_mode):

@@ -215,17 +215,22 @@ def _boot(interpreter: Interpreter, root: Path) -> str:
     return f"exec({source}, {{'__name__': '_snippet_worker'}})"
 
 
-def _run_transcript(
-    snippet: Snippet, interpreter: Interpreter, root: Path, work: Path, env: dict[str, str]
-) -> tuple[tuple[StepResult, ...], str | None, float]:
-    inputs, results, output = root / "inputs", root / "results", root / "output"
-    inputs.write_text("\0".join(step.source for step in snippet.steps), encoding="utf-8")
+def worker_arguments(interpreter: Interpreter, root: Path) -> list[str]:
+    """The worker's argv in a run directory: inputs file, results file, traceback filename style."""
     style = (
         "python-input"
         if (interpreter.implementation == "cpython" and interpreter.version_tuple >= (3, 13))
         else "stdin"
     )
-    command = [interpreter.path, "-s", "-c", _boot(interpreter, root), str(inputs), str(results), style]
+    return [str(root / "inputs"), str(root / "results"), style]
+
+
+def _run_transcript(
+    snippet: Snippet, interpreter: Interpreter, root: Path, work: Path, env: dict[str, str]
+) -> tuple[tuple[StepResult, ...], str | None, float]:
+    inputs, results, output = root / "inputs", root / "results", root / "output"
+    inputs.write_text("\0".join(step.source for step in snippet.steps), encoding="utf-8")
+    command = [interpreter.path, "-s", "-c", _boot(interpreter, root), *worker_arguments(interpreter, root)]
     returncode, seconds = spawn(command, cwd=work, env=env, output=output, timeout=snippet.options.timeout)
     data = output.read_bytes()
     records = []
