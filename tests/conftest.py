@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sites import Build
 
-from snippet_engine import Project, find_root, supported_keys
+from snippet_engine import Interpreter, Project, Settings, open_project, supported_keys
 from snippet_engine.interpreters import describe_key
+from snippet_engine.run import Runner
+from snippet_engine.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
+# Under CI every supported interpreter must be there: a missing one fails, never skips.
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+INSTALL_HINT = "make pythons (installs what is missing into ~/.cache/python-under-the-hood)"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -22,18 +30,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def project(pytestconfig: pytest.Config) -> Project:
-    return Project(find_root(), use_cache=not pytestconfig.getoption("--no-snippet-cache"))
+def settings(pytestconfig: pytest.Config) -> Settings:
+    settings = Settings.from_environ(root=ROOT)
+    if pytestconfig.getoption("--no-snippet-cache"):
+        settings = dataclasses.replace(settings, use_cache=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def runner(settings: Settings) -> Iterator[Runner]:
+    """The real runner, sandbox included, for tests that run one snippet directly."""
+    sandbox = Sandbox(use_bwrap=settings.sandbox != "none", run_base=settings.run_dir)
+    yield Runner(sandbox)
+    sandbox.close()
+
+
+def found_interpreters() -> list[Interpreter]:
+    """What discovery finds here (for parametrising at collection time)."""
+    project = open_project(Settings.from_environ(root=ROOT))
+    return list(project.discovery.found)
+
+
+@pytest.fixture(scope="session")
+def project(settings: Settings) -> Iterator[Project]:
+    project = open_project(settings)
+    yield project
+    project.close()
+
+
+def missing_interpreter(key: str) -> None:
+    """Fail under CI, skip elsewhere; either way name the interpreter and how to get it."""
+    message = f"{describe_key(key)} not found on this machine; install it with: {INSTALL_HINT}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     # Never a silent skip: say which interpreters ran the snippets and which not.
-    discovery = Project(ROOT).discovery
-    used = ", ".join(f"{i.label} [{i.full_version}] {i.path}" for i in discovery.found)
+    project = open_project(Settings.from_environ(root=ROOT))
+    discovery = project.discovery
+    used = ", ".join(f"{i.exact_label} {i.path}" for i in discovery.found)
     terminalreporter.write_sep("-", "snippet interpreters")
     terminalreporter.write_line(f"used: {used or 'none'}")
     missing = [describe_key(k) for k in supported_keys() if k in discovery.missing()]
     terminalreporter.write_line(f"not found (their items were skipped): {', '.join(missing) or 'none'}")
+    project.close()
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from typing import Any
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from snippet_engine.plugin import MEMOS, TEMPLATES
+from snippet_engine.build import shared_build
 
 EDIT_TOKEN = "serve-session-edit"
 
@@ -40,13 +40,23 @@ def main(root: Path, out: Path, edit: str | None) -> dict[str, Any]:
     first.plugins.on_startup(command="serve", dirty=False)
     builds: list[dict[str, Any]] = []
 
+    plugin = first.plugins["snippet-engine"]  # one instance for the session, as under serve
+
     def rebuild(config: Any = None) -> None:
         # serve reloads the configuration for every rebuild after the first.
         config = config or load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(out))
-        loads = TEMPLATES.loads
+        memos = (shared_build().memo, plugin.search_entries)
+        before = {memo.name: (memo.hits, memo.misses) for memo in memos}
+        loads = plugin.templates.loads
         build(config)
-        reused = {memo.name: {"hits": memo.hits, "misses": memo.misses} for memo in MEMOS}
-        reused["templates"] = {"hits": TEMPLATES.loads - loads, "misses": 0}
+        reused = {
+            memo.name: {
+                "hits": memo.hits - before[memo.name][0],
+                "misses": memo.misses - before[memo.name][1],
+            }
+            for memo in memos
+        }
+        reused["templates"] = {"hits": plugin.templates.loads - loads, "misses": 0}
         shown = sorted(
             p.relative_to(out).as_posix() for p in out.rglob("*.html") if EDIT_TOKEN in p.read_text()
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -60,14 +62,22 @@ def test_execution_off_renders_the_recorded_outputs_and_runs_nothing(
 ) -> None:
     # The baseline of `make bench`, and a fast draft mode: nothing is run, so a
     # record that no interpreter would print still shows, clearly labelled.
+    # The only interpreter it may find writes a marker if anything starts it.
+    marker = tmp_path / "started"
+    fake = tmp_path / "python3"
+    fake.write_text(f'#!/bin/sh\ntouch {marker}\nexec {sys.executable} "$@"\n', encoding="utf-8")
+    fake.chmod(0o755)
     monkeypatch.setenv("SNIPPET_EXECUTE", "0")
+    monkeypatch.setenv("SNIPPET_PYTHONS", str(fake))
+    page = "# Home\n\n```snippet\nt/recorded.pycon\n```\n\n```snippet-table\nsix | t/recorded.pycon\n```\n"
     build = build_mini_site(
         tmp_path,
-        {"index.md": "# Home\n\n```snippet\nt/recorded.pycon\n```\n"},
+        {"index.md": page + "\n```interpreters\n```\n"},
         {"t/recorded.pycon": ">>> 6 * 7\nonly-in-the-file\n"},
     )
     assert build.returncode == 0, build.log
-    page = build.page("index.html")
-    assert "only-in-the-file" in page
-    assert "Execution off: recorded outputs" in page
+    html = unescape(build.page("index.html"))
+    assert html.count("only-in-the-file") == 2  # the block and the table cell
+    assert "Execution off: recorded outputs" in html and "this build ran no interpreter" in html
     assert not (tmp_path / ".cache").exists()
+    assert not marker.exists(), "an interpreter was started with execution off"

@@ -1,23 +1,65 @@
-"""Comparison by doctest's rules, normalisation, and how updates regroup records."""
+"""Comparison by doctest's rules, normalisation, and how updates rewrite records."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from snippet_engine import Options, RunResult, StepResult, Variant, matches, normalise, parse, updated
+import pytest
+from engine_support import CPYTHON_312, CPYTHON_313, PYPY
+
+from snippet_engine import (
+    Interpreter,
+    Options,
+    RunResult,
+    StepResult,
+    Variant,
+    differing,
+    matches,
+    normalise,
+    parse,
+    updated,
+)
+
+CPYTHON_310 = dataclasses.replace(
+    CPYTHON_312, language="3.10", full_version="3.10.13", path="/fake/python3.10"
+)
+CPYTHON_311 = dataclasses.replace(
+    CPYTHON_312, language="3.11", full_version="3.11.7", path="/fake/python3.11"
+)
+
+STDIN_TRACEBACK = (
+    'Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\n'
+    "ZeroDivisionError: division by zero\n"
+)
+INPUT_TRACEBACK = (
+    'Traceback (most recent call last):\n  File "<python-input-0>", line 1, in <module>\n'
+    "    1/0\n    ~^~\nZeroDivisionError: division by zero\n"
+)
 
 
 def test_traceback_frames_may_differ_but_the_exception_may_not() -> None:
-    old = (
-        'Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\n'
-        "ZeroDivisionError: division by zero\n"
-    )
-    new = (
-        'Traceback (most recent call last):\n  File "<python-input-0>", line 1, in <module>\n'
-        "    1/0\n    ~^~\nZeroDivisionError: division by zero\n"
-    )
-    assert matches(old, new, Options())
-    assert not matches(old, new.replace("ZeroDivisionError", "ValueError"), Options())
+    assert matches(STDIN_TRACEBACK, INPUT_TRACEBACK, Options())
+    assert not matches(STDIN_TRACEBACK, INPUT_TRACEBACK.replace("ZeroDivisionError", "ValueError"), Options())
+    assert not matches(STDIN_TRACEBACK, INPUT_TRACEBACK, Options(), any_frames=False)
+
+
+def test_a_recorded_1_does_not_accept_a_printed_true() -> None:
+    # doctest accepts True for 1 unless DONT_ACCEPT_TRUE_FOR_1: on a site that
+    # teaches that bool is an int, the difference is the point.
+    assert not matches("1\n", "True\n", Options())
+    assert not matches("0\n", "False\n", Options())
+    assert matches("True\n", "True\n", Options())
+
+
+def test_ignore_exception_detail_compares_only_the_exception_class() -> None:
+    want = STDIN_TRACEBACK.replace("division by zero", "integer division or modulo by zero")
+    assert not matches(want, INPUT_TRACEBACK, Options())
+    assert matches(want, INPUT_TRACEBACK, Options(flags=("IGNORE_EXCEPTION_DETAIL",)))
+    other = INPUT_TRACEBACK.replace("ZeroDivisionError", "ValueError")
+    assert not matches(want, other, Options(flags=("IGNORE_EXCEPTION_DETAIL",)))
+    qualified = STDIN_TRACEBACK.replace("ZeroDivisionError:", "builtins.ZeroDivisionError:")
+    assert matches(qualified, INPUT_TRACEBACK, Options(flags=("IGNORE_EXCEPTION_DETAIL",)))
 
 
 def test_addresses_always_normalised_long_ints_only_when_varies() -> None:
@@ -32,17 +74,17 @@ def test_ellipsis_only_with_the_flag() -> None:
     assert matches("...\n", "5468\n", Options(flags=("ELLIPSIS",)))
 
 
-def _result(key: str, *outputs: str) -> RunResult:
-    return RunResult(key, key, key, tuple(StepResult(o, "ok") for o in outputs))
+def _result(interpreter: Interpreter, *outputs: str) -> RunResult:
+    return RunResult(interpreter, tuple(StepResult(o, "ok") for o in outputs))
 
 
-def test_update_groups_interpreters_that_agree_and_keeps_matching_records() -> None:
+def test_update_groups_identical_texts_and_keeps_matching_records() -> None:
     snippet = parse(Path("x.pycon"), ">>> a\n>>> b\nsame\n")
     results = [
-        _result("3.10", "1\n", "same\n"),
-        _result("3.11", "1\n", "same\n"),
-        _result("3.12", "2\n", "same\n"),
-        _result("pypy3.9", "2\n", "same\n"),
+        _result(CPYTHON_310, "1\n", "same\n"),
+        _result(CPYTHON_311, "1\n", "same\n"),
+        _result(CPYTHON_312, "2\n", "same\n"),
+        _result(PYPY, "2\n", "same\n"),
     ]
     new = updated(snippet, results)
     assert new.steps[0].expected == (Variant(("3.10", "3.11"), "1\n"), Variant(("3.12", "pypy3.9"), "2\n"))
@@ -51,18 +93,39 @@ def test_update_groups_interpreters_that_agree_and_keeps_matching_records() -> N
 
 def test_update_keeps_records_of_interpreters_not_present() -> None:
     snippet = parse(Path("x.pycon"), ">>> a\n#[3.12]\nold\n#[pypy3.9]\npypy\n")
-    new = updated(snippet, [_result("3.12", "new\n")])
+    new = updated(snippet, [_result(CPYTHON_312, "new\n")])
     assert new.steps[0].expected == (Variant(("3.12",), "new\n"), Variant(("pypy3.9",), "pypy\n"))
 
 
-def test_differing_lines_are_found_and_addresses_are_not_a_difference() -> None:
-    from snippet_engine.render import _differing
+def test_update_keeps_deliberate_placeholders_when_something_else_changes() -> None:
+    text = "#| flags: ELLIPSIS\n>>> sys.getrefcount(None)\n#[3.12]\n...\n#[3.13]\nold\n"
+    snippet = parse(Path("x.pycon"), text)
+    new = updated(snippet, [_result(CPYTHON_312, "4245\n"), _result(CPYTHON_313, "new\n")])
+    assert new.steps[0].expected == (Variant(("3.12",), "...\n"), Variant(("3.13",), "new\n"))
 
-    snippet = parse(Path("x.pycon"), ">>> a\n>>> b\n")
-    same = _result("3.12", "1\n2\n", "<A object at 0x7f0011223344>\n")
-    other = _result("3.13", "1\n3\n", "<A object at 0x7f0099887766>\n")
-    assert _differing(snippet, (same, same)) == set()
-    assert _differing(snippet, (same, other)) == {(0, 1)}  # step 0, its second line
+
+def test_update_records_what_each_interpreter_really_printed_in_its_tracebacks() -> None:
+    snippet = parse(Path("x.pycon"), ">>> 1/0\n" + STDIN_TRACEBACK)
+    assert updated(snippet, [_result(CPYTHON_312, STDIN_TRACEBACK)]) == snippet
+    new = updated(snippet, [_result(CPYTHON_312, STDIN_TRACEBACK), _result(CPYTHON_313, INPUT_TRACEBACK)])
+    assert new.steps[0].expected == (Variant(("3.12",), STDIN_TRACEBACK), Variant(("3.13",), INPUT_TRACEBACK))
+
+
+def test_update_never_records_an_unfinished_input() -> None:
+    snippet = parse(Path("x.pycon"), ">>> while True: pass\n")
+    timed_out = RunResult(CPYTHON_312, (StepResult("partial\n", "unfinished"),), "timed out after 1 s")
+    assert updated(snippet, [timed_out]) == snippet
+
+
+def test_differing_lines_are_found_and_addresses_are_not_a_difference() -> None:
+    same = ("1\n2\n", "<A object at 0x7f0011223344>\n")
+    other = ("1\n3\n", "<A object at 0x7f0099887766>\n")
+    assert differing(2, [same, same]) == set()
+    assert differing(2, [same, other]) == {(0, 1)}  # step 0, its second line
     # A run that stopped early differs on every line of the steps it lacks.
-    short = RunResult("3.11", "3.11", "3.11", (StepResult("1\n2\n", "ok"),))
-    assert _differing(snippet, (same, short)) == {(1, 0)}
+    assert differing(2, [same, ("1\n2\n",)]) == {(1, 0)}
+
+
+@pytest.mark.parametrize("flag", ["ELLIPSIS", "NORMALIZE_WHITESPACE", "IGNORE_EXCEPTION_DETAIL"])
+def test_each_allowed_flag_is_accepted(flag: str) -> None:
+    assert parse(Path("x.pycon"), f"#| flags: {flag}\n>>> 1\n1\n").options.flags == (flag,)

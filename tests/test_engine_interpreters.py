@@ -25,14 +25,13 @@ def test_only_pyenv_folders_named_after_unsupported_cpythons_skip_the_probe(path
     assert (_unsupported_by_name(Path(path)) is not None) is skipped
 
 
-def test_a_listed_interpreter_is_always_probed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_listed_interpreter_is_always_probed(tmp_path: Path) -> None:
     # SNIPPET_PYTHONS names exactly what to use: even an unsupported-looking
     # pyenv path is asked who it is, and reported by what it says.
     fake = tmp_path / "versions" / "3.9.18" / "bin" / "python3"
     fake.parent.mkdir(parents=True)
     fake.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
     fake.chmod(0o755)
-    monkeypatch.setenv("SNIPPET_PYTHONS", str(fake))
-    found = discover(None)
+    found = discover((str(fake),), None)
     assert found.found == ()
     assert found.ignored == (f"{fake}: does not run as Python 3",)

@@ -16,15 +16,16 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import found_interpreters
 from sites import ROOT, build_mini_site
 
-from snippet_engine import Interpreter, Project, RunResult, parse, run
-from snippet_engine.run import WORKDIR_SHOWN
-from snippet_engine.sandbox import describe as sandbox_description
-from snippet_engine.sandbox import run_base
+from snippet_engine import Interpreter, RunResult, parse
+from snippet_engine.kinds import WORKDIR_SHOWN
+from snippet_engine.run import Runner
+from snippet_engine.sandbox import default_run_base
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
-_CPYTHONS = [i for i in Project(ROOT).discovery.found if i.implementation == "cpython"]
+_CPYTHONS = [i for i in found_interpreters() if i.implementation == "cpython"]
 pytestmark = pytest.mark.skipif(not _CPYTHONS, reason="no CPython interpreter found")
 
 
@@ -37,9 +38,9 @@ def newest() -> Interpreter:
     return _CPYTHONS[-1]
 
 
-def _run(name: str, interp: Interpreter) -> tuple[RunResult, float]:
+def _run(runner: Runner, name: str, interp: Interpreter) -> tuple[RunResult, float]:
     start = time.monotonic()
-    result = run(parse(Path("snippets/hostile") / name, _fixture_text(name)), interp)
+    result = runner(parse(Path("snippets/hostile") / name, _fixture_text(name)), interp)
     return result, time.monotonic() - start
 
 
@@ -49,21 +50,21 @@ def _git_status() -> str:
     ).stdout
 
 
-def test_infinite_loop_is_stopped_by_the_timeout(newest: Interpreter) -> None:
-    result, seconds = _run("infinite_loop.pycon", newest)
+def test_infinite_loop_is_stopped_by_the_timeout(runner: Runner, newest: Interpreter) -> None:
+    result, seconds = _run(runner, "infinite_loop.pycon", newest)
     assert result.error == "timed out after 1 s"
     assert seconds < 5
 
 
-def test_huge_output_hits_the_cap_without_filling_the_disk(newest: Interpreter) -> None:
-    result, seconds = _run("huge_output.pycon", newest)
+def test_huge_output_hits_the_cap_without_filling_the_disk(runner: Runner, newest: Interpreter) -> None:
+    result, seconds = _run(runner, "huge_output.pycon", newest)
     assert result.error is not None and "output exceeded the cap" in result.error
     assert sum(len(s.output) for s in result.steps) <= 5 * 1024 * 1024
     assert seconds < 10
 
 
-def test_unbounded_memory_ends_in_memory_error(newest: Interpreter) -> None:
-    result, seconds = _run("memory_hog.pycon", newest)
+def test_unbounded_memory_ends_in_memory_error(runner: Runner, newest: Interpreter) -> None:
+    result, seconds = _run(runner, "memory_hog.pycon", newest)
     assert "MemoryError" in result.steps[-1].output
     assert seconds < 10
 
@@ -76,37 +77,43 @@ def test_unbounded_memory_ends_in_memory_error(newest: Interpreter) -> None:
         ("sigkill.pycon", "was killed by SIGKILL at the input on line 2"),
     ],
 )
-def test_interpreter_death_names_the_input(newest: Interpreter, name: str, message: str) -> None:
-    result, _ = _run(name, newest)
+def test_interpreter_death_names_the_input(
+    runner: Runner, newest: Interpreter, name: str, message: str
+) -> None:
+    result, _ = _run(runner, name, newest)
     assert result.error is not None and message in result.error
     assert all("never printed" not in step.output for step in result.steps)
 
 
-def test_input_gets_end_of_file_instead_of_hanging(newest: Interpreter) -> None:
-    result, seconds = _run("reads_stdin.pycon", newest)
+def test_input_gets_end_of_file_instead_of_hanging(runner: Runner, newest: Interpreter) -> None:
+    result, seconds = _run(runner, "reads_stdin.pycon", newest)
     assert result.error is None
     assert result.steps[0].output.endswith("EOFError: EOF when reading a line\n")
     assert seconds < 5
 
 
-def test_a_child_that_outlives_the_snippet_is_killed(newest: Interpreter) -> None:
-    result, _ = _run("orphan_child.pycon", newest)
+def test_a_child_that_outlives_the_snippet_is_killed(runner: Runner, newest: Interpreter) -> None:
+    result, _ = _run(runner, "orphan_child.pycon", newest)
     assert result.error is None
     leftovers = subprocess.run(["pgrep", "-f", "sleep 3141"], capture_output=True, text=True, check=False)
     assert leftovers.stdout == "", f"still running: {leftovers.stdout}"
 
 
-def test_writes_and_deletes_never_reach_the_repository(newest: Interpreter) -> None:
+def test_writes_and_deletes_never_reach_the_repository(runner: Runner, newest: Interpreter) -> None:
+    # Decided before running anything: without the sandbox this snippet would
+    # really delete README.md.
+    if runner.sandbox.bwrap is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the bubblewrap sandbox; this machine has: {runner.sandbox.describe()}")
+        pytest.skip(
+            f"no filesystem sandbox here ({runner.sandbox.describe()}); not running a destructive case"
+        )
     before = _git_status()
-    result, _ = _run("writes_everywhere.py", newest)
+    result, _ = _run(runner, "writes_everywhere.py", newest)
     output = result.steps[0].output
     assert (ROOT / "README.md").is_file() and (ROOT / "snippets").is_dir()
     assert not (ROOT / "ESCAPED.txt").exists()
     assert _git_status() == before
-    if "bwrap" not in sandbox_description():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the bubblewrap sandbox; this machine has: {sandbox_description()}")
-        pytest.skip(f"no filesystem sandbox here ({sandbox_description()}); writes were not contained")
     assert f"refused {ROOT}/ESCAPED.txt" in output
     assert f"refused {ROOT}/README.md" in output
     assert "refused /tmp/escape-tmp.txt" in output
@@ -114,21 +121,21 @@ def test_writes_and_deletes_never_reach_the_repository(newest: Interpreter) -> N
     # One level up is still the run's own directory. Two levels up is the
     # sandbox's scratch folder, emptied after every run: nothing is left behind.
     assert "wrote ../escape-up.txt" in output
-    base = Path(run_base() or tempfile.gettempdir())
+    base = Path(default_run_base() or tempfile.gettempdir())
     assert list(base.glob("**/escape-up*.txt")) == []
 
 
-def test_control_characters_and_bad_utf8_are_shown_as_escapes(newest: Interpreter) -> None:
-    result, _ = _run("weird_bytes.pycon", newest)
+def test_control_characters_and_bad_utf8_are_shown_as_escapes(runner: Runner, newest: Interpreter) -> None:
+    result, _ = _run(runner, "weird_bytes.pycon", newest)
     outputs = [step.output for step in result.steps]
     assert outputs[1] == "\\xff\\xfe not utf-8\n13\n"
     assert outputs[2] == "\\x1b[31mred\\x1b[0m\n"
     assert outputs[3] == "abc\\x0dX\n"
 
 
-def test_the_temporary_directory_is_shown_under_a_stable_name(newest: Interpreter) -> None:
+def test_the_temporary_directory_is_shown_under_a_stable_name(runner: Runner, newest: Interpreter) -> None:
     snippet = parse(Path("t.pycon"), ">>> import os\n>>> os.getcwd()\n")
-    assert run(snippet, newest).steps[1].output == f"'{WORKDIR_SHOWN}/work'\n"
+    assert runner(snippet, newest).steps[1].output == f"'{WORKDIR_SHOWN}/work'\n"
 
 
 @pytest.fixture(scope="module")
@@ -202,17 +209,17 @@ def test_markup_in_output_is_shown_as_text(hostile_build) -> None:  # type: igno
     assert "`" * 12 in page
 
 
-def test_a_run_that_kills_the_sandbox_fails_alone(newest: Interpreter) -> None:
+def test_a_run_that_kills_the_sandbox_fails_alone(runner: Runner, newest: Interpreter) -> None:
     # With bubblewrap, runs start from a launcher that lives in the sandbox for
     # the whole session; a snippet can kill it. That run fails with a message,
     # and the next run gets a new sandbox and runs normally.
-    if "bwrap" not in sandbox_description():
-        pytest.skip(f"no bubblewrap launcher here ({sandbox_description()})")
+    if runner.sandbox.bwrap is None:
+        pytest.skip(f"no bubblewrap launcher here ({runner.sandbox.describe()})")
     killer = parse(
         Path("snippets/hostile/kills_launcher.py"),
         "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
     )
-    failed = run(killer, newest)
+    failed = runner(killer, newest)
     assert failed.error is not None and "sandbox" in failed.error
-    after = run(parse(Path("snippets/hostile/after.pycon"), ">>> 6 * 7\n42\n"), newest)
+    after = runner(parse(Path("snippets/hostile/after.pycon"), ">>> 6 * 7\n42\n"), newest)
     assert after.error is None and after.steps[0].output == "42\n"

@@ -14,12 +14,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import found_interpreters
 from sites import ROOT, Build
 
-from snippet_engine import Project
-
 pytestmark = pytest.mark.slow
-_FOUND = {i.key for i in Project(ROOT).discovery.found}
+_FOUND = {i.key for i in found_interpreters()}
 
 
 def needs(*keys: str) -> pytest.MarkDecorator:
@@ -79,7 +78,7 @@ def test_dis_of_a_plus_b_is_binary_add_on_310_and_binary_op_from_311(real_site: 
 
 
 def test_some_snippet_is_marked_the_same_on_every_version(real_site: Build) -> None:
-    found = Project(ROOT).discovery.found
+    found = found_interpreters()
     versions = ", ".join(i.full_version for i in found if i.implementation == "cpython")
     pages = [
         real_site.page(p.relative_to(real_site.site).as_posix()) for p in real_site.site.rglob("index.html")
@@ -119,17 +118,15 @@ def test_the_build_names_the_interpreters_it_used(real_site: Build) -> None:
     assert "not available:" in real_site.log
 
 
-@needs("pypy3.9")
-def test_hiding_pypy_reports_its_items_as_skipped_with_the_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    cpythons = [i.path for i in Project(ROOT).discovery.found if i.implementation == "cpython"]
-    completed = subprocess.run(
+def _pytest_snippets(pythons: list[str], *, ci: bool) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
             "tests/test_snippets.py",
             "-k",
-            "reading_the_examples",
+            "reading_the_examples or present",
             "-rs",
             "-p",
             "no:cacheprovider",
@@ -138,9 +135,23 @@ def test_hiding_pypy_reports_its_items_as_skipped_with_the_reason(tmp_path) -> N
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "SNIPPET_PYTHONS": os.pathsep.join(cpythons)},
+        env={**os.environ, "SNIPPET_PYTHONS": os.pathsep.join(pythons), "CI": "true" if ci else ""},
         check=False,
+    )
+
+
+@needs("pypy3.9")
+def test_hiding_pypy_reports_its_items_as_skipped_with_the_reason() -> None:
+    completed = _pytest_snippets(
+        [i.path for i in found_interpreters() if i.implementation == "cpython"], ci=False
     )
     assert completed.returncode == 0, completed.stdout
     assert "PyPy 3.9 not found on this machine" in completed.stdout
     assert "not found (their items were skipped):" in completed.stdout and "PyPy 3.9" in completed.stdout
+
+
+def test_under_ci_a_missing_interpreter_fails_and_is_named() -> None:
+    completed = _pytest_snippets(["/nonexistent/python3"], ci=True)
+    assert completed.returncode == 1, completed.stdout
+    assert "missing interpreters: CPython 3.10, CPython 3.11" in completed.stdout
+    assert " failed" in completed.stdout and "CPython 3.12 not found on this machine" in completed.stdout

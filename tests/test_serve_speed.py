@@ -1,7 +1,8 @@
 """`mkdocs serve` rebuilds reuse unchanged work, and never serve anything stale.
 
-The plugin (src/snippet_engine/plugin.py) keeps fence HTML, compiled templates
-and search entries between builds of one process. These tests hold it to:
+The Markdown extension keeps fence HTML, and the MkDocs plugin
+(src/snippet_engine/plugin.py) compiled templates and search entries, between
+builds of one process. These tests hold it to:
 every reused result is byte-for-byte what a fresh `mkdocs build` makes; an
 edited snippet is converted again and shows its new output; the shortcuts it
 takes (a lighter page for the search indexer, Material's search defaults
@@ -38,7 +39,7 @@ EPOCH = "1700000000"
 
 
 def _copy_of_the_site(target: Path) -> Path:
-    for name in ("docs", "snippets", "overrides", "src"):  # src: mkdocs.yml watches it
+    for name in ("docs", "snippets", "overrides"):
         shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"]
@@ -156,7 +157,7 @@ def test_no_page_repeats_an_id(real_site: Build) -> None:
         assert repeated == [], page
 
 
-def test_a_build_memo_forgets_what_a_build_did_not_use_and_any_other_configuration() -> None:
+def test_a_build_memo_keeps_only_what_the_last_build_used() -> None:
     memo: BuildMemo[str, int] = BuildMemo("test")
     calls: list[str] = []
 
@@ -164,21 +165,28 @@ def test_a_build_memo_forgets_what_a_build_did_not_use_and_any_other_configurati
         calls.append(key)
         return len(calls)
 
-    assert memo.get("a", lambda: compute("a")) == 1  # off until a build starts: computes every time
-    assert memo.get("a", lambda: compute("a")) == 2
-    memo.start_build("config-1")
     memo.get("a", lambda: compute("a"))
     memo.get("b", lambda: compute("b"))
-    memo.end_build()
-    memo.start_build("config-1")
-    memo.get("a", lambda: compute("a"))  # reused
-    memo.end_build()  # "b" was not used by this build: dropped
-    memo.start_build("config-1")
+    memo.next_generation()
+    assert memo.get("a", lambda: compute("a")) == 1  # reused
+    memo.next_generation()  # "b" was not used by the build that just ended: dropped
     memo.get("b", lambda: compute("b"))
     memo.get("a", lambda: compute("a"))  # reused again
-    memo.start_build("config-2")
-    memo.get("a", lambda: compute("a"))  # another configuration: computed afresh
-    assert calls == ["a", "a", "a", "b", "b", "a"]
+    memo.next_generation()
+    memo.next_generation()  # a build that converted nothing keeps what the last one used
+    memo.get("a", lambda: compute("a"))
+    assert calls == ["a", "b", "b"]
+    assert (memo.hits, memo.misses) == (3, 3)
+
+
+def test_material_search_internal_that_the_plugin_wraps_is_still_there() -> None:
+    # The plugin wraps SearchIndex.add_entry_from_context and reads `entries`;
+    # if Material renames either, reuse silently stops: fail here instead.
+    from material.plugins.search.plugin import SearchIndex
+
+    index = SearchIndex()
+    assert callable(index.add_entry_from_context)
+    assert isinstance(index.entries, list)
 
 
 def test_theme_files_are_the_same_without_walking_hidden_folders() -> None:

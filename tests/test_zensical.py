@@ -7,6 +7,7 @@ the way out open: the pages must come out with the same real outputs.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -20,6 +21,20 @@ from sites import ROOT, Build
 
 pytestmark = pytest.mark.slow
 _META = re.compile(r'<p class="snippet-meta"[^>]*>(.*?)</p>', re.DOTALL)
+_PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre>", re.DOTALL)
+_LABEL = re.compile(r'<label for="[^"]*__tabbed_[^"]*">([^<]*)</label>')
+_HLL = re.compile(r'<span class="hll">')
+
+
+def _shown(page: str) -> dict[str, object]:
+    """What a reader sees of the executed examples: every code block's text, tab labels, highlights."""
+    texts = [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in _PRE.findall(page)]
+    return {
+        "code": texts,
+        "tabs": _LABEL.findall(page),
+        "highlighted lines": len(_HLL.findall(page)),
+        "provenance": _META.findall(page),
+    }
 
 
 class _Loader(yaml.SafeLoader):
@@ -68,9 +83,10 @@ def test_same_pages_with_the_same_executed_outputs(zensical_site: Build, real_si
     pages = sorted(p.relative_to(real_site.site).as_posix() for p in real_site.site.rglob("index.html"))
     assert pages, "the MkDocs build produced no pages"
     for page in pages:
-        ours = _META.findall(real_site.page(page))
-        theirs = _META.findall(zensical_site.page(page))
-        assert theirs == ours, f"{page}: executed snippets differ between MkDocs and Zensical"
+        ours, theirs = _shown(real_site.page(page)), _shown(zensical_site.page(page))
+        for what in ours:
+            assert theirs[what] == ours[what], f"{page}: {what} differ between MkDocs and Zensical"
+        assert ours["code"], f"{page}: no code blocks found"
     memory = zensical_site.page("memory/index.html")
     assert "4294967295" in memory and 'class="tabbed-set' in memory
 

@@ -1,42 +1,54 @@
 """Run documentation snippets the way a reader's own interpreter would, on every
 supported interpreter, and render, check and update them.
 
-Split by job: `interpreters` (which exist), `snippet` (the file format), `run`
-(one fresh process), `sandbox` (isolation, limits, timeout; its launcher
-runs inside bubblewrap), `cache`, `project` (pool and paths), `check`
-(doctest comparison and updates), `render` (the superfences fence), `memo` and
-`plugin` (what `mkdocs serve` keeps between rebuilds), `cli`.
+Split by job: `settings` (the environment, read once), `interpreters` (which
+exist), `header` and `snippet` (the file format), `fences` (fence bodies),
+`sandbox` and `run`/`kinds` (one fresh process per run), `results`, `cache`,
+`project` (the one way to a result), `check` (doctest comparison), `record`
+(rewriting records), `render` (results to Markdown), `build` and `extension`
+(the Markdown extension both MkDocs and Zensical run), `plugin` (MkDocs-only
+speed-ups), `cli`.
 """
 
-from .check import Mismatch, matches, mismatches, normalise, problems, updated
+from .check import Mismatch, differing, matches, mismatches, normalise, problems
+from .fences import Fence, FenceError, find_fences, parse_body
+from .header import Options, SnippetError
 from .interpreters import SUPPORTED, Discovery, Interpreter, discover, supported_keys
-from .project import Project, current, find_root
-from .run import RunResult, StepResult, run
-from .snippet import Options, Snippet, SnippetError, Step, Variant, dump, parse
+from .project import Project, Selection, open_project
+from .record import updated
+from .results import RunResult, StepResult
+from .settings import Settings, find_root
+from .snippet import Snippet, Step, Variant, dump, parse
 
 __all__ = [
     "SUPPORTED",
     "Discovery",
+    "Fence",
+    "FenceError",
     "Interpreter",
     "Mismatch",
     "Options",
     "Project",
     "RunResult",
+    "Selection",
+    "Settings",
     "Snippet",
     "SnippetError",
     "Step",
     "StepResult",
     "Variant",
-    "current",
+    "differing",
     "discover",
     "dump",
+    "find_fences",
     "find_root",
     "matches",
     "mismatches",
     "normalise",
+    "open_project",
     "parse",
+    "parse_body",
     "problems",
-    "run",
     "supported_keys",
     "updated",
 ]

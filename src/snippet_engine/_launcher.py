@@ -1,5 +1,6 @@
-# Runs INSIDE the bubblewrap sandbox, one per engine thread, never imported by
-# the engine. Started as `python -I -S _launcher.py LIMITS_JSON`.
+# Starts every run, one launcher per engine thread, never imported by the
+# engine. Started as `python -I -S _launcher.py CONFIG_JSON`, inside the
+# bubblewrap sandbox where there is one.
 #
 # Setting up a sandbox (user, mount, PID and network namespaces) cost about
 # 7 ms per run, a quarter of an interpreter's start-up. This launcher lives in
@@ -14,7 +15,8 @@
 #
 # Between runs it kills every process left in its PID namespace (a child that
 # called setsid() escapes the process group, not the namespace), which is what
-# tearing down a per-run sandbox used to do.
+# tearing down a per-run sandbox used to do. Without a namespace of its own it
+# can only kill the run's process group.
 
 import ctypes
 import json
@@ -66,7 +68,7 @@ def _kill_strays(me):
         time.sleep(0.001)
 
 
-def _run(request, me):
+def _run(request, me, own_namespace):
     expired = []
     start = time.monotonic()
     with open(request["output"], "ab") as sink:
@@ -98,15 +100,22 @@ def _run(request, me):
             code = child.wait()
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-    _kill_strays(me)
+    if own_namespace:
+        _kill_strays(me)
+    else:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     return {"returncode": None if expired else code, "seconds": time.monotonic() - start}
 
 
 def main():
-    _configure(json.loads(sys.argv[1]))
+    config = json.loads(sys.argv[1])
+    _configure(config)
     me = os.getpid()
     for line in sys.stdin:
-        reply = _run(json.loads(line), me)
+        reply = _run(json.loads(line), me, config["own_pid_namespace"])
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
 

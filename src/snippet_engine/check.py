@@ -1,4 +1,4 @@
-"""Compare real runs with recorded outputs (doctest's rules), and rewrite the records.
+"""Compare real runs with recorded outputs, and with each other, by doctest's rules.
 
 Normalisation happens here and only here: addresses always, and for snippets
 whose header says their output `varies`, long integers too (ids).
@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import doctest
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from .interpreters import supported_keys
-from .run import RunResult
-from .snippet import Options, Snippet, Step, Variant
+from .header import Options
+from .results import RunResult
+from .snippet import Snippet, Step
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 _LONG_INT = re.compile(r"(?<![\w.])\d{9,}(?![\w.])")
 _TRACEBACK = "Traceback (most recent call last):\n"
+_EXCEPTION = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)(?P<detail>:.*)?$", re.DOTALL)
 _CHECKER = doctest.OutputChecker()
+_PLAIN = Options()
 
 
 def normalise(text: str, options: Options) -> str:
@@ -27,7 +30,7 @@ def normalise(text: str, options: Options) -> str:
     return text
 
 
-def _without_stack(text: str) -> str:
+def _without_stack(text: str, ignore_detail: bool) -> str:
     # Like doctest: after the traceback header only the exception itself counts,
     # so a frame listing that differs between versions is no difference.
     before, header, after = text.partition(_TRACEBACK)
@@ -37,7 +40,13 @@ def _without_stack(text: str) -> str:
     index = 0
     while index < len(lines) and lines[index][:1] in (" ", "\t"):
         index += 1
-    return before + header + "".join(lines[index:])
+    exception = "".join(lines[index:])
+    if ignore_detail:
+        # doctest's IGNORE_EXCEPTION_DETAIL: the class name without its module, no message.
+        match = _EXCEPTION.match(exception.strip("\n"))
+        if match:
+            exception = match["name"].rsplit(".", 1)[-1] + "\n"
+    return before + header + exception
 
 
 def _terminated(text: str) -> str:
@@ -46,21 +55,25 @@ def _terminated(text: str) -> str:
     return text + "\n" if text and not text.endswith("\n") else text
 
 
-def matches(want: str, got: str, options: Options) -> bool:
+def matches(want: str, got: str, options: Options, *, any_frames: bool = True) -> bool:
+    """doctest's rules; `any_frames=False` also requires the traceback frames to agree."""
     if want == got:
         # Equal texts stay equal under every rule below; most runs of a warm
-        # build end here (4500 doctest comparisons cost 0.1 s at N=1000).
+        # build end here.
         return True
     want, got = _terminated(normalise(want, options)), _terminated(normalise(got, options))
-    if _CHECKER.check_output(want, got, options.optionflags):
+    flags = options.optionflags
+    if _CHECKER.check_output(want, got, flags):
         return True
-    return _CHECKER.check_output(_without_stack(want), _without_stack(got), options.optionflags)
+    if not any_frames:
+        return False
+    ignore = "IGNORE_EXCEPTION_DETAIL" in options.flags
+    return _CHECKER.check_output(_without_stack(want, ignore), _without_stack(got, ignore), flags)
 
 
 @dataclass(frozen=True)
 class Mismatch:
     step: Step
-    key: str
     want: str | None  # None: nothing recorded for this interpreter
     got: str
     note: str | None
@@ -81,7 +94,7 @@ def mismatches(snippet: Snippet, result: RunResult) -> list[Mismatch]:
     for step, step_result in zip(snippet.steps, result.steps, strict=False):
         want, note = step.expected_for(result.key)
         if want is None or not matches(want, step_result.output, snippet.options):
-            found.append(Mismatch(step, result.key, want, step_result.output, note))
+            found.append(Mismatch(step, want, step_result.output, note))
     return found
 
 
@@ -90,7 +103,7 @@ def problems(snippet: Snippet, result: RunResult) -> list[str]:
 
     The one wording shared by the build's warnings, the tests and `snippets run`.
     """
-    label = f"{result.label} ({result.full_version})"
+    label = result.interpreter.exact_label
     found = []
     if result.error:
         line = snippet.steps[result.failed_at(len(snippet.steps))].lineno
@@ -99,38 +112,19 @@ def problems(snippet: Snippet, result: RunResult) -> list[str]:
     return found
 
 
-def _regroup(step: Step, outputs: dict[str, str], options: Options) -> tuple[Variant, ...]:
-    groups: list[tuple[str, list[str]]] = []
-    # Records for interpreters not present here (3.14 on a contributor's
-    # machine, PyPy elsewhere) are kept as they are.
-    for variant in step.expected:
-        for label in variant.labels or ():
-            if label not in outputs:
-                outputs = {**outputs, label: variant.text}
-    for key in [k for k in supported_keys() if k in outputs]:
-        for text, keys in groups:
-            if matches(text, outputs[key], options):
-                keys.append(key)
-                break
-        else:
-            groups.append((outputs[key], [key]))
-    if len(groups) == 1:
-        return (Variant(None, groups[0][0]),)
-    return tuple(Variant(tuple(keys), text) for text, keys in groups)
-
-
-def updated(snippet: Snippet, results: list[RunResult]) -> Snippet:
-    """The snippet with records rewritten where a real run disagrees with them."""
-    steps = []
-    for index, step in enumerate(snippet.steps):
-        outputs = {r.key: r.steps[index].output for r in results if index < len(r.steps)}
-        agrees = all(
-            (want := step.expected_for(key)[0]) is not None and matches(want, got, snippet.options)
-            for key, got in outputs.items()
-        )
-        steps.append(
-            step
-            if agrees or not outputs
-            else replace(step, expected=_regroup(step, outputs, snippet.options))
-        )
-    return replace(snippet, steps=tuple(steps))
+def differing(count: int, columns: Sequence[Sequence[str]]) -> set[tuple[int, int]]:
+    """(step, line within its output) positions where columns (one per interpreter) disagree."""
+    positions: set[tuple[int, int]] = set()
+    for index in range(count):
+        raw = {column[index] if index < len(column) else None for column in columns}
+        if len(raw) == 1 and None not in raw:
+            continue  # the same text everywhere, the common case: nothing to compare line by line
+        # Addresses differ on every run, not between versions: not worth a tab.
+        outputs = [
+            normalise(column[index], _PLAIN).splitlines() if index < len(column) else [] for column in columns
+        ]
+        for line in range(max(map(len, outputs), default=0)):
+            seen = {o[line] if line < len(o) else None for o in outputs}
+            if len(seen) > 1:
+                positions.add((index, line))
+    return positions

@@ -8,13 +8,18 @@ snippets update [PATH ...]       rewrite recorded outputs from real runs (all wh
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
-from .check import problems, updated
+from .check import problems
+from .header import SnippetError
 from .interpreters import describe_key
-from .project import Project, find_root
-from .snippet import SnippetError, dump
+from .project import Project, open_project
+from .record import updated
+from .settings import Settings
+from .snippet import Snippet, dump, parse
 
 
 def _relatives(project: Project, given: str) -> list[str]:
@@ -37,9 +42,9 @@ def _relatives(project: Project, given: str) -> list[str]:
 def cmd_interpreters(project: Project) -> int:
     discovery = project.discovery
     for interp in discovery.found:
-        print(f"{interp.key:10} {interp.label:24} {interp.full_version:10} {interp.path}")
+        print(f"{interp.key:10} {interp.exact_label:26} {interp.path}")
     for key in discovery.missing():
-        print(f"{key:10} {describe_key(key):24} {'missing':10}")
+        print(f"{key:10} {describe_key(key):26} missing")
     for reason in discovery.ignored:
         print(f"ignored    {reason}")
     return 0
@@ -49,19 +54,32 @@ def cmd_run(project: Project, paths: list[str]) -> int:
     status = 0
     for relative in [r for given in paths for r in _relatives(project, given)]:
         snippet = project.load(relative)
-        selection = project.select(snippet)
         for result in project.results(snippet):
-            where = f"{snippet.display_path} on {result.label} ({result.full_version})"
-            print(f"===== {where}, {result.seconds:.2f} s")
+            print(f"===== {snippet.display_path} on {result.interpreter.exact_label}, {result.seconds:.2f} s")
             for step, step_result in zip(snippet.steps, result.steps, strict=False):
                 print(f"--- line {step.lineno}: {step.source.splitlines()[0] if step.source else ''}")
                 print(step_result.output, end="")
             for problem in problems(snippet, result):
                 print(f"!!! {problem}")
                 status = 1
-        for key, why in selection.skipped:
+        for key, why in project.select(snippet).skipped:
             print(f"===== skipped {describe_key(key)}: {why}")
     return status
+
+
+def round_trip_error(snippet: Snippet) -> str | None:
+    """Why the file `dump` writes would not read back as the same records, if it would not."""
+    text = dump(snippet)
+    try:
+        again = parse(snippet.path, text)
+    except SnippetError as error:
+        return str(error)
+    for before, after in zip(snippet.steps, again.steps, strict=False):
+        if before.source != after.source or before.expected != after.expected:
+            return f"{snippet.display_path}:{after.lineno}: the output would not read back as recorded"
+    if len(again.steps) != len(snippet.steps):
+        return f"{snippet.display_path}: the recorded outputs would split into other inputs"
+    return None
 
 
 def cmd_update(project: Project, paths: list[str]) -> int:
@@ -78,13 +96,23 @@ def cmd_update(project: Project, paths: list[str]) -> int:
         results = project.results(snippet)
         for result in results:
             if result.error:
-                print(f"warning: {snippet.display_path} on {result.label}: {result.error}", file=sys.stderr)
-        new_text = dump(updated(snippet, results))
-        if new_text != snippet.text:
-            (project.root / snippet.path).write_text(new_text, encoding="utf-8")
-            print(f"updated {snippet.display_path}")
-            changed += 1
-    print(f"{changed} updated, {len(relatives) - changed - failed} unchanged, {failed} unreadable")
+                print(f"warning: {snippet.display_path} on {result.interpreter.exact_label}: {result.error}")
+        new = updated(snippet, results)
+        new_text = dump(new)
+        if new_text == snippet.text:
+            continue
+        refused = round_trip_error(new)
+        if refused:
+            print(f"error: not writing {snippet.display_path}: {refused}", file=sys.stderr)
+            failed += 1
+            continue
+        # load() already refused a file that leads outside snippets/ through a link.
+        target = os.path.realpath(project.root / snippet.path)
+        with open(target, "w", encoding="utf-8") as stream:
+            stream.write(new_text)
+        print(f"updated {snippet.display_path}")
+        changed += 1
+    print(f"{changed} updated, {len(relatives) - changed - failed} unchanged, {failed} not written")
     return 1 if failed else 0
 
 
@@ -100,12 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     update_parser = sub.add_parser("update", help="record real outputs into snippet files")
     update_parser.add_argument("paths", nargs="*")
     args = parser.parse_args(argv)
-    project = Project(find_root(), use_cache=not args.no_cache)
-    if args.command == "interpreters":
-        return cmd_interpreters(project)
-    if args.command == "run":
-        return cmd_run(project, args.paths)
-    return cmd_update(project, args.paths)
+    settings = Settings.from_environ()
+    if args.no_cache:
+        settings = dataclasses.replace(settings, use_cache=False)
+    project = open_project(settings)
+    try:
+        if args.command == "interpreters":
+            return cmd_interpreters(project)
+        if args.command == "run":
+            return cmd_run(project, args.paths)
+        return cmd_update(project, args.paths)
+    finally:
+        project.close()
 
 
 if __name__ == "__main__":

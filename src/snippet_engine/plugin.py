@@ -1,22 +1,21 @@
-"""MkDocs plugin `snippet-engine`: fast rebuilds for `mkdocs serve`.
+"""MkDocs plugin `snippet-engine`: what only MkDocs needs for fast `mkdocs serve` rebuilds.
 
-`mkdocs serve` rebuilds every page after any change. After one snippet edit
-only that snippet runs again (the engine's cache), but the build still spent
-most of its second converting unchanged fences, compiling the theme's Jinja
-templates afresh (serve reloads the configuration) and re-parsing every page
-for the search index. This plugin keeps those three results across builds of
-one process, each keyed so that a changed input can never be served stale:
+Everything a build needs lives in the Markdown extension (`extension`), so
+MkDocs and Zensical behave the same. This plugin adds what is MkDocs-specific,
+each kept across the rebuilds of one `mkdocs serve` process and keyed so that
+a changed input can never be served stale:
 
-* fence HTML: keyed by the fence's Markdown (which holds every output shown)
-  and the Markdown configuration (`memo.BuildMemo`, see `render.FENCE_HTML`);
 * theme templates: Jinja's own `BytecodeCache` hook, keyed by Jinja on the
-  template's name and a checksum of its source;
+  template's name and a checksum of its source (serve reloads the
+  configuration, so the theme's templates were compiled afresh every time);
 * search entries: Material's indexer is still what makes them, but a page whose
-  HTML, title, table of contents and metadata are unchanged reuses its entries.
-
-It also starts every snippet at the beginning of each build (so an edited one
-runs while MkDocs reads files), and lists theme files without walking hidden
-folders (Material's 14,348 icons, which MkDocs would filter out anyway).
+  HTML, title, table of contents and metadata are unchanged reuses its entries
+  (this wraps `SearchIndex.add_entry_from_context`, an internal of Material:
+  tests/test_serve_speed.py fails when it changes);
+* theme files are listed without walking hidden folders (Material's 14,348
+  icons, which MkDocs would filter out anyway);
+* after serve's first build, each interpreter's first-run work is done in the
+  background, so the first snippet edited does not wait for it.
 
 A plain `mkdocs build` does each conversion once, so it gains nothing and
 produces the same bytes (tests/test_serve_speed.py builds twice and compares).
@@ -41,14 +40,10 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 
+from .build import shared_build
 from .memo import BuildMemo
-from .project import current
-from .render import FENCE_HTML, prefetch_site
 
 log = logging.getLogger("mkdocs.plugins.snippet_engine")
-
-SEARCH_ENTRIES: BuildMemo[str, list[dict[str, Any]]] = BuildMemo("search entries")
-MEMOS = (FENCE_HTML, SEARCH_ENTRIES)
 
 
 class _TemplateBytecode(jinja2.BytecodeCache):
@@ -68,9 +63,6 @@ class _TemplateBytecode(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self._store[bucket.key] = bucket.bytecode_to_string()
-
-
-TEMPLATES = _TemplateBytecode()
 
 
 class _SkipsHiddenFolders(jinja2.FileSystemLoader):
@@ -107,20 +99,6 @@ def skip_hidden_theme_folders(config: MkDocsConfig) -> None:
         return env
 
     theme.get_env = get_env
-
-
-def fingerprint(config: MkDocsConfig) -> str:
-    """What a fence's HTML depends on besides its Markdown: the extensions and where they read files."""
-    parts = (
-        config.config_file_path,
-        config.docs_dir,
-        config.markdown_extensions,
-        config.mdx_configs,
-        config.theme.name,
-    )
-    # repr() names functions by identity, which is stable for the module-level
-    # fence functions; anything rebuilt per load only makes the memo miss.
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _toc(links: list[AnchorLink]) -> list[Any]:
@@ -163,45 +141,35 @@ class _NoOptions(Config):  # type: ignore[no-untyped-call]
 class SnippetEnginePlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-call]
     command = ""  # "serve", "build" or "gh-deploy", from on_startup
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.templates = _TemplateBytecode()
+        self.search_entries: BuildMemo[str, list[dict[str, Any]]] = BuildMemo("search entries")
+
     # Defining on_startup keeps one instance for a whole `mkdocs serve` session.
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
 
-    def on_shutdown(self) -> None:
-        for memo in MEMOS:
-            memo.stop()
-
     # After Material's search plugin (priority 0) has created this build's index.
     @event_priority(-100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        scope = fingerprint(config)
-        for memo in MEMOS:
-            memo.start_build(scope)
+        self.search_entries.next_generation()
         self._remember_search_entries(config)
         skip_hidden_theme_folders(config)
         return config
 
-    def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        # Every build, not only the first: the snippet edited since the last
-        # build starts running now, while MkDocs reads files and builds the nav.
-        project = current()
-        if project.execute:
-            prefetch_site(project)
-
     def on_env(self, env: jinja2.Environment, /, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
-        env.bytecode_cache = TEMPLATES
+        env.bytecode_cache = self.templates
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        project = current()
-        if self.command == "serve" and project.execute:
-            project.prepare()
+        build = shared_build()
+        if self.command == "serve" and build.settings.execute:
+            build.project.prepare()
         log.debug(
             "snippet engine: reused %s",
-            ", ".join(f"{m.hits}/{m.hits + m.misses} {m.name}" for m in MEMOS),
+            ", ".join(f"{m.hits}/{m.hits + m.misses} {m.name}" for m in (build.memo, self.search_entries)),
         )
-        for memo in MEMOS:
-            memo.end_build()
 
     def _remember_search_entries(self, config: MkDocsConfig) -> None:
         search = config.plugins.get("material/search") or config.plugins.get("search")
@@ -224,7 +192,7 @@ class SnippetEnginePlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-ca
                 return copy.deepcopy(entries[before:])
 
             before = len(entries)
-            made = SEARCH_ENTRIES.get(_search_key(page), index_page)
+            made = self.search_entries.get(_search_key(page), index_page)
             if len(entries) == before:  # reused: add what the indexer made last time
                 entries.extend(copy.deepcopy(made))
 

@@ -1,8 +1,9 @@
-"""The project as the engine sees it: where snippets live, which interpreters run
-them, and a pool that runs them in parallel through the cache.
+"""The project as the engine sees it: its snippet files, the interpreters that run
+them, and the one way a result is found (memory, then disk, then a run).
 
-One `Project` per process (see `current()`), shared by every fence of every
-page, so the interpreters are probed once and runs for a whole site overlap.
+A `Project` is given everything it depends on (settings, how to discover
+interpreters, how to run a snippet, the cache), so a test builds an isolated
+one in-process with a fake runner; `open_project` wires the real ones.
 """
 
 from __future__ import annotations
@@ -10,46 +11,25 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import stat
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import Cache, cache_dir, key_for
-from .interpreters import Discovery, Interpreter, describe_key, discover, supported_keys
-from .run import RunResult, prepare, run
-from .snippet import KINDS, Options, Snippet, parse
+from .cache import Cache, engine_digest
+from .fences import FenceError, find_fences, parse_body
+from .header import SnippetError
+from .interpreters import Discovery, Interpreter, discover, supported_keys
+from .results import RunResult
+from .run import Runner
+from .sandbox import Sandbox
+from .settings import Settings
+from .snippet import KINDS, Snippet, parse, read_text
 
-ROOT_VARIABLE = "SNIPPET_ROOT"
-EXECUTE_VARIABLE = "SNIPPET_EXECUTE"  # "0": render recorded outputs, run nothing
-_FENCE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>`{3,})[ \t]*(?P<name>snippet(?:-table)?)\b[^\n]*\n"
-    r"(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
-
-
-def fence_paths(name: str, body: str) -> list[str]:
-    """Snippet paths a fence names: its body, or the right column of a table."""
-    lines = [line.strip() for line in body.splitlines() if line.strip()]
-    if name == "snippet":
-        return lines[:1]
-    return [line.rsplit("|", 1)[1].strip() for line in lines if "|" in line]
-
-
-def find_root() -> Path:
-    """The repository root, whatever the builder's current directory."""
-    configured = os.environ.get(ROOT_VARIABLE)
-    if configured:
-        return Path(configured).resolve()
-    # An editable install sits in src/ of the checkout; prefer that over cwd so
-    # `mkdocs build -f /repo/mkdocs.yml` from elsewhere gives the same site.
-    here = Path(__file__).resolve().parents[2]
-    if (here / "mkdocs.yml").is_file() and (here / "snippets").is_dir():
-        return here
-    return Path.cwd()
+RunFunction = Callable[[Snippet, Interpreter], RunResult]
+RUN_NICENESS = 5
 
 
 @dataclass(frozen=True)
@@ -57,45 +37,67 @@ class Selection:
     run_on: tuple[Interpreter, ...]
     skipped: tuple[tuple[str, str], ...]  # (key, reason) for every supported key not run
 
+    @property
+    def missing(self) -> list[str]:
+        """Keys the snippet applies to but this machine lacks."""
+        return [key for key, why in self.skipped if why == NOT_FOUND]
+
+
+NOT_FOUND = "not found on this machine"
+
 
 class Project:
-    def __init__(self, root: Path, *, use_cache: bool = True, workers: int | None = None) -> None:
-        self.root = root
-        self.snippets_dir = root / "snippets"
-        self.docs_dir = root / "docs"
-        self.cache = Cache(cache_dir(root), enabled=use_cache)
-        self.execute = os.environ.get(EXECUTE_VARIABLE, "1") != "0"
-        self._pool = ThreadPoolExecutor(
-            max_workers=workers or os.cpu_count() or 2, initializer=_yield_to_builder
-        )
-        self._futures: dict[str, Future[RunResult]] = {}
-        self._lock = threading.Lock()
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        discover: Callable[[], Discovery],
+        run: RunFunction,
+        cache: Cache,
+        prepare: Callable[[Interpreter], None] | None = None,
+        close: Callable[[], None] | None = None,
+        isolation: Callable[[], str] = lambda: "none (an in-process runner)",
+    ) -> None:
+        self.settings = settings
+        self.root = settings.root
+        self.snippets_dir = settings.root / "snippets"
+        self.docs_dir = settings.root / "docs"
+        self.cache = cache
+        self._discover, self._run, self._prepare, self._close = discover, run, prepare, close
+        self.isolation = isolation  # what isolates runs, for the build log
+        self._discovery: Discovery | None = None
         self._prepared = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._results: dict[str, RunResult | Future[RunResult]] = {}
         self._loaded: dict[str, tuple[tuple[int, int], Snippet]] = {}
-        self._selections: dict[Options, Selection] = {}
-        self._stored: dict[str, RunResult] = {}
 
-    @functools.cached_property
+    @property
     def discovery(self) -> Discovery:
-        return discover(cache_dir(self.root) / "interpreters.json")
+        with self._lock:
+            if self._discovery is None:
+                self._discovery = self._discover()
+            return self._discovery
 
     def load(self, relative: str) -> Snippet:
-        """Parse `snippets/<relative>`; paths in messages are relative to the root."""
-        # A build loads each snippet twice (prefetch, render) and serve on every
-        # rebuild: read it again only when its size or modification time changed.
-        # The stat goes through a string: pathlib costs more than the stat.
+        """Parse `snippets/<relative>`, which must be a regular file inside snippets/ after links."""
+        path = self.snippets_dir / relative
+        real, base = os.path.realpath(path), os.path.realpath(self.snippets_dir)
+        if os.path.commonpath([real, base]) != base:
+            raise SnippetError(f"snippets/{relative}: leads outside snippets/ (to {real})")
         try:
-            status = os.stat(os.path.join(self.snippets_dir, relative))
+            status = os.stat(real)
         except OSError:
             status = None
         if status is None or not stat.S_ISREG(status.st_mode):
-            raise FileNotFoundError(f"no snippet file snippets/{relative}")
+            raise SnippetError(f"snippets/{relative}: no such snippet file")
+        # A build loads each snippet twice (prefetch, render) and serve on every
+        # rebuild: read it again only when its size or modification time changed.
         signature = (status.st_mtime_ns, status.st_size)
         known = self._loaded.get(relative)
         if known is not None and known[0] == signature:
             return known[1]
-        path = self.snippets_dir / relative
-        snippet = _parse_cached(path.relative_to(self.root), path.read_text(encoding="utf-8"))
+        snippet = parse(path.relative_to(self.root), read_text(Path(real)))
         self._loaded[relative] = (signature, snippet)
         return snippet
 
@@ -103,122 +105,116 @@ class Project:
         return sorted(
             p.relative_to(self.snippets_dir).as_posix()
             for p in self.snippets_dir.rglob("*")
-            if p.suffix in KINDS and p.is_file() and "__pycache__" not in p.parts
+            if p.suffix in KINDS and "__pycache__" not in p.parts and (p.is_file() or p.is_symlink())
         )
 
     def select(self, snippet: Snippet) -> Selection:
-        # Depends only on the header and on the interpreters found, which stay
-        # fixed for the process; asked for every snippet at prefetch and render.
-        selection = self._selections.get(snippet.options)
-        if selection is None:
-            selection = self._selections[snippet.options] = self._select(snippet.options)
-        return selection
-
-    def _select(self, options: Options) -> Selection:
         present = self.discovery.by_key()
         run_on, skipped = [], []
         for key in supported_keys():
-            interp = present.get(key)
             implementation = "pypy" if key.startswith("pypy") else "cpython"
-            language = key.removeprefix("pypy")
-            if not options.applies_to(implementation, language):
-                if implementation in options.implementations:
-                    why = options.why or ""
-                    skipped.append((key, f"header says versions {options.versions}: {why}"))
-                continue
-            if interp is None:
-                skipped.append((key, f"{describe_key(key)} not found on this machine"))
+            if implementation not in snippet.options.implementations:
+                continue  # not opted in: not a skip, the snippet is not about it
+            if not snippet.options.applies_to(implementation, key.removeprefix("pypy")):
+                skipped.append(
+                    (key, f"header says versions {snippet.options.versions}: {snippet.options.why}")
+                )
+            elif key in present:
+                run_on.append(present[key])
             else:
-                run_on.append(interp)
+                skipped.append((key, NOT_FOUND))
         return Selection(tuple(run_on), tuple(skipped))
 
-    def _stored_result(self, key: str) -> RunResult | None:
-        """A result this process has read before, or the cache's, remembered from then on.
+    def result(self, snippet: Snippet, interpreter: Interpreter) -> RunResult | Future[RunResult]:
+        """The one way to a result: this process's memory, then the disk cache, then a run on the pool.
 
-        Read in the calling thread: handing ~0.1 ms reads to the pool cost more
-        in thread switches and GIL contention with the rendering thread than
-        the reads themselves (warm builds); and a stored result needs no Future
-        (each allocates a Condition), which at 4500 runs was measurable too.
+        A stored result is read in the calling thread: handing ~0.1 ms reads to
+        the pool cost more in thread switches than the reads themselves.
         """
-        stored = self._stored.get(key)
-        if stored is None:
-            stored = self.cache.get(key)
-            if stored is not None:
-                self._stored[key] = stored
-        return stored
-
-    def submit(self, snippet: Snippet, interpreter: Interpreter) -> Future[RunResult]:
-        key = key_for(snippet, interpreter)
+        key = self.cache.key(snippet, interpreter)
         with self._lock:
-            future = self._futures.get(key)
-        if future is not None:
-            return future
-        cached = self._stored_result(key)
+            known = self._results.get(key)
+        if known is not None:
+            return known
+        stored = self.cache.get(key, interpreter, len(snippet.steps))
         with self._lock:
-            future = self._futures.get(key)
-            if future is None:
-                if cached is not None:
-                    future = Future()
-                    future.set_result(cached)
+            known = self._results.get(key)
+            if known is None:
+                if stored is not None:
+                    known = stored
                 else:
-                    future = self._pool.submit(self._run_cached, key, snippet, interpreter)
-                self._futures[key] = future
-            return future
+                    known = self._executor().submit(self._run_and_store, key, snippet, interpreter)
+                self._results[key] = known
+            return known
 
-    def _run_cached(self, key: str, snippet: Snippet, interpreter: Interpreter) -> RunResult:
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        result = run(snippet, interpreter)
-        if result.error is None:
-            # Failures (a timeout on a loaded machine, a crash) are retried
-            # next time rather than remembered.
-            self.cache.put(key, result)
+    def _run_and_store(self, key: str, snippet: Snippet, interpreter: Interpreter) -> RunResult:
+        result = self._run(snippet, interpreter)
+        self.cache.put(key, result)  # only successes are stored
+        with self._lock:
+            if result.error is None:
+                self._results[key] = result
         return result
 
+    def wait(self, snippet: Snippet, interpreter: Interpreter) -> RunResult:
+        found = self.result(snippet, interpreter)
+        return found if isinstance(found, RunResult) else found.result()
+
     def results(self, snippet: Snippet) -> list[RunResult]:
-        pending: list[RunResult | Future[RunResult]] = []
-        for interp in self.select(snippet).run_on:
-            key = key_for(snippet, interp)
-            stored = None if key in self._futures else self._stored_result(key)
-            pending.append(stored if stored is not None else self.submit(snippet, interp))
-        return [item if isinstance(item, RunResult) else item.result() for item in pending]
+        found = [self.result(snippet, interpreter) for interpreter in self.select(snippet).run_on]
+        return [item if isinstance(item, RunResult) else item.result() for item in found]
+
+    def forget_failures(self) -> None:
+        """Failures are never remembered past the build that saw them: the next one runs them again."""
+        with self._lock:
+            for key, known in list(self._results.items()):
+                failed = (
+                    isinstance(known, Future)
+                    and known.done()
+                    and (known.exception() is not None or known.result().error is not None)
+                )
+                if failed:
+                    del self._results[key]
 
     def prefetch(self, relatives: list[str]) -> None:
         """Read every stored result and start every missing run, so fences find them done or under way."""
+        self.forget_failures()
         for relative in relatives:
             try:
                 snippet = self.load(relative)
-            except (OSError, ValueError):
+            except (OSError, SnippetError):
                 continue  # reported when the fence that names it is rendered
-            for interp in self.select(snippet).run_on:
-                key = key_for(snippet, interp)
-                if key not in self._futures and self._stored_result(key) is None:
-                    self.submit(snippet, interp)
+            for interpreter in self.select(snippet).run_on:
+                self.result(snippet, interpreter)
 
     def prepare(self) -> None:
-        """In the background, once: what the first run on each interpreter would do first.
-
-        For `mkdocs serve`, after its first build, so the first snippet edited
-        does not wait for it; a one-off build with nothing to run skips it.
-        """
+        """In the background: what the first run on each interpreter would do first (for `serve`)."""
         with self._lock:
             first, self._prepared = not self._prepared, True
-        if first:
+        if first and self._prepare is not None:
             for interpreter in self.discovery.found:
-                self._pool.submit(prepare, interpreter)
+                self._executor().submit(self._prepare, interpreter)
 
     def embedded(self) -> dict[str, list[str]]:
         """snippet path -> pages that embed it, read from the Markdown sources."""
         pages: dict[str, list[str]] = {}
         for page in sorted(self.docs_dir.rglob("*.md")):
-            for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
-                for path in fence_paths(match.group("name"), match.group("body")):
-                    pages.setdefault(path, []).append(page.relative_to(self.root).as_posix())
+            for found in find_fences(page.read_text(encoding="utf-8")):
+                with contextlib.suppress(FenceError):  # reported when the page renders
+                    for path in parse_body(found.name, found.body).paths:
+                        pages.setdefault(path, []).append(page.relative_to(self.root).as_posix())
         return pages
 
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, initializer=_yield_to_builder)
+        return self._pool
 
-RUN_NICENESS = 5
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._close is not None:
+            self._close()
 
 
 def _yield_to_builder() -> None:
@@ -226,8 +222,7 @@ def _yield_to_builder() -> None:
 
     Niceness is per thread in Linux and children inherit it. With as many runs
     as cores, the rendering thread used to get a fraction of a core while an
-    edited snippet ran under `mkdocs serve`; now it renders at full speed and
-    the runs use what is left. A build's total work is unchanged.
+    edited snippet ran under `mkdocs serve`; now it renders at full speed.
     """
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(
@@ -235,21 +230,21 @@ def _yield_to_builder() -> None:
         )
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_cached(path: Path, text: str) -> Snippet:
-    # A build parses each snippet twice (prefetch, then render); the text is
-    # part of the key, so an edited file is parsed again.
-    return parse(path, text)
-
-
-_current: Project | None = None
-_current_lock = threading.Lock()
-
-
-def current() -> Project:
-    """The process-wide project (created on first use, root found automatically)."""
-    global _current
-    with _current_lock:
-        if _current is None:
-            _current = Project(find_root())
-        return _current
+def open_project(settings: Settings) -> Project:
+    """A project with the real sandbox, runner, cache and interpreter discovery."""
+    sandbox = Sandbox(use_bwrap=settings.sandbox != "none", run_base=settings.run_dir)
+    runner = Runner(sandbox)
+    probe_cache = settings.results_dir / "interpreters.json"
+    return Project(
+        settings,
+        discover=lambda: discover(settings.pythons, probe_cache),
+        run=runner,
+        cache=Cache(
+            settings.results_dir,
+            enabled=settings.use_cache,
+            engine=functools.cache(lambda: engine_digest(sandbox.describe())),
+        ),
+        prepare=runner.prepare,
+        close=sandbox.close,
+        isolation=sandbox.describe,
+    )

@@ -16,48 +16,22 @@ compared with the block of the closest older CPython.
 
 from __future__ import annotations
 
-import doctest
+import functools
+import hashlib
+import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .interpreters import parse_version, version_matches
+from .header import Options, SnippetError, parse_header
+from .interpreters import parse_version
 
 KINDS = {".pycon": "pycon", ".py": "script", ".console": "console"}
 PROMPTS = {"pycon": (">>> ", "... "), "console": ("$ ", "> ")}
 
-_HEADER = re.compile(r"^#\|\s*([a-z-]+)\s*:\s*(.*?)\s*$")
 _LABEL = re.compile(r"^#>?\[([^\]]+)\]$")
-_ALLOWED_FLAGS = {"ELLIPSIS", "NORMALIZE_WHITESPACE", "IGNORE_EXCEPTION_DETAIL"}
-
-
-class SnippetError(ValueError):
-    """A snippet file that cannot be understood; the message names path:line."""
-
-
-@dataclass(frozen=True)
-class Options:
-    """What a snippet's header may say. Anything else is an error."""
-
-    implementations: tuple[str, ...] = ("cpython",)
-    versions: str | None = None  # "3.11+", "3.10-3.12": language versions it applies to
-    timeout: float = 10.0
-    flags: tuple[str, ...] = ()
-    varies: str | None = None  # why outputs differ run to run ("ids and addresses")
-    raises: str | None = None  # scripts only: the exception they are meant to end with
-    why: str | None = None  # required reason when `versions` narrows the list
-
-    def applies_to(self, implementation: str, language: str) -> bool:
-        if implementation not in self.implementations:
-            return False
-        return self.versions is None or version_matches(self.versions, language)
-
-    @property
-    def optionflags(self) -> int:
-        value = 0
-        for name in self.flags:
-            value |= doctest.OPTIONFLAGS_BY_NAME[name]
-        return value
+_BOM = "\ufeff"
+_KEY = re.compile(r"^(pypy)?3\.\d+t?$")  # the interpreter keys a record may be labelled with
 
 
 @dataclass(frozen=True)
@@ -102,57 +76,17 @@ class Snippet:
     options: Options
     steps: tuple[Step, ...]
     header_lines: tuple[str, ...] = field(default=())
-    text: str = ""  # the file as read: part of the cache key
+    text: str = ""  # the file as read, to tell whether an update changed it
 
     @property
     def display_path(self) -> str:
         return self.path.as_posix()
 
-
-def _parse_header(lines: list[str], path: Path) -> tuple[Options, int]:
-    values: dict[str, str] = {}
-    index = 0
-    while index < len(lines) and lines[index].startswith("#|"):
-        match = _HEADER.match(lines[index])
-        if not match:
-            raise SnippetError(f"{path}:{index + 1}: header lines read '#| key: value'")
-        values[match.group(1)] = match.group(2)
-        index += 1
-    return _options_from(values, path), index
-
-
-def _options_from(values: dict[str, str], path: Path) -> Options:
-    known = {"implementations", "versions", "timeout", "flags", "varies", "raises", "why"}
-    unknown = set(values) - known
-    if unknown:
-        raise SnippetError(f"{path}:1: unknown header key(s) {sorted(unknown)}; known: {sorted(known)}")
-    options = Options()
-    if "implementations" in values:
-        impls = tuple(values["implementations"].replace(",", " ").split())
-        if not impls or set(impls) - {"cpython", "pypy"}:
-            raise SnippetError(f"{path}:1: implementations are 'cpython' and/or 'pypy'")
-        options = replace(options, implementations=impls)
-    if "versions" in values:
-        try:
-            version_matches(values["versions"], "3.12")
-        except ValueError as error:
-            raise SnippetError(f"{path}:1: {error}") from None
-        if "why" not in values:
-            raise SnippetError(f"{path}:1: 'versions' needs a 'why' line saying why")
-        options = replace(options, versions=values["versions"], why=values["why"])
-    if "timeout" in values:
-        options = replace(options, timeout=float(values["timeout"]))
-    if "flags" in values:
-        flags = tuple(values["flags"].replace(",", " ").split())
-        bad = set(flags) - _ALLOWED_FLAGS
-        if bad:
-            raise SnippetError(f"{path}:1: unknown flag(s) {sorted(bad)}; allowed {sorted(_ALLOWED_FLAGS)}")
-        options = replace(options, flags=flags)
-    if "varies" in values:
-        options = replace(options, varies=values["varies"])
-    if "raises" in values:
-        options = replace(options, raises=values["raises"])
-    return options
+    @functools.cached_property
+    def inputs_digest(self) -> str:
+        """What can change what the snippet prints: never its recorded outputs (part of the cache key)."""
+        parts = [self.kind, self.display_path, self.options.timeout, [s.source for s in self.steps]]
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def _split_variants(lines: list[str], path: Path, first_lineno: int) -> tuple[Variant, ...]:
@@ -171,6 +105,12 @@ def _split_variants(lines: list[str], path: Path, first_lineno: int) -> tuple[Va
             elif body:
                 raise SnippetError(f"{path}:{first_lineno + offset}: output before the first label")
             labels, body, started = tuple(match.group(1).split()), [], True
+            bad = [label for label in labels if not _KEY.match(label)]
+            if bad or not labels:
+                raise SnippetError(
+                    f"{path}:{first_lineno + offset}: {line!r} names no interpreter "
+                    "(labels read like 3.12, 3.14t or pypy3.11)"
+                )
         else:
             body.append("" if line == "<BLANKLINE>" else line)
     variants.append(Variant(labels, _join(body)))
@@ -212,9 +152,12 @@ def parse(path: Path, text: str | None = None) -> Snippet:
     if kind is None:
         raise SnippetError(f"{path}: unknown snippet kind; use one of {sorted(KINDS)}")
     if text is None:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
+    if text.startswith(_BOM):
+        # A byte-order mark would hide a header behind an invisible character.
+        raise SnippetError(f"{path}:1: starts with a UTF-8 byte-order mark; save it without one")
     lines = text.splitlines()
-    options, start = _parse_header(lines, path)
+    options, start = parse_header(lines, path)
     if kind == "pycon":
         steps = _parse_transcript(lines, start, path, *PROMPTS["pycon"])
     elif kind == "console":
@@ -226,6 +169,16 @@ def parse(path: Path, text: str | None = None) -> Snippet:
     if options.raises and kind != "script":
         raise SnippetError(f"{path}:1: 'raises' is for scripts; a transcript shows its tracebacks")
     return Snippet(path, kind, options, tuple(steps), tuple(lines[:start]), text)
+
+
+def read_text(path: Path) -> str:
+    """A snippet file's text: UTF-8, or an error naming the file and the first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SnippetError(f"{path}:{line}: not UTF-8 (byte {data[error.start]:#04x})") from None
 
 
 def _parse_script(lines: list[str], start: int, path: Path) -> Step:

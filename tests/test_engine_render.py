@@ -1,0 +1,140 @@
+"""What a page shows for a snippet, from fake results: nothing is executed here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import markdown
+import pytest
+from engine_support import CPYTHON_312, CPYTHON_313, PYPY, CountingRunner, make_project, write_snippets
+from markdown_exec import markdown_config
+
+from snippet_engine import Interpreter, RunResult, Snippet, StepResult, parse_body
+from snippet_engine.build import Build
+from snippet_engine.extension import (
+    SnippetExtension,
+    interpreters_format,
+    snippet_format,
+    table_format,
+    validate,
+)
+
+SAME = ">>> 6 * 7\n42\n>>> 'x'\n'x'\n"
+DIFFERENT = (
+    "#| implementations: cpython pypy\n>>> x = 1000\n>>> y = 1000\n>>> x is y\n"
+    "#[3.12 3.13]\nFalse\n#[pypy3.9]\nTrue\n"
+)
+
+
+def _page(root: Path, snippets: dict[str, str], body: str, interpreters: tuple[Interpreter, ...]) -> str:
+    write_snippets(root, snippets)
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "index.md").write_text(body, encoding="utf-8")
+    build = Build(make_project(root, CountingRunner(), interpreters))
+    fences = [
+        {"name": name, "class": name, "validator": validate, "format": fmt}
+        for name, fmt in (
+            ("snippet", snippet_format),
+            ("snippet-table", table_format),
+            ("interpreters", interpreters_format),
+        )
+    ]
+    extensions = ["admonition", "pymdownx.highlight", "pymdownx.superfences", "pymdownx.tabbed"]
+    configs = {
+        "pymdownx.superfences": {"custom_fences": fences},
+        "pymdownx.tabbed": {"alternate_style": True},
+    }
+    # What markdown-exec's MkDocs plugin does for a site: inner conversions use the same extensions.
+    markdown_config.save(extensions, configs)
+    try:
+        md = markdown.Markdown(
+            extensions=[*extensions, SnippetExtension(build=build)], extension_configs=configs
+        )
+        return md.convert(body)
+    finally:
+        markdown_config.reset()
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html).replace("&gt;", ">").replace("&#39;", "'").replace("&quot;", '"')
+
+
+def test_the_same_output_everywhere_is_one_block_with_the_exact_versions(tmp_path: Path) -> None:
+    html = _page(
+        tmp_path, {"a/same.pycon": SAME}, "```snippet\na/same.pycon\n```\n", (CPYTHON_312, CPYTHON_313)
+    )
+    assert "tabbed-set" not in html
+    assert html.count("<pre") == 1
+    assert "Same output on CPython 3.12.1, 3.13.0" in html
+    assert ">>> 6 * 7\n42" in _text(html)
+
+
+def test_different_outputs_are_tabs_with_the_differing_line_highlighted(tmp_path: Path) -> None:
+    html = _page(
+        tmp_path,
+        {"a/diff.pycon": DIFFERENT},
+        "```snippet\na/diff.pycon\n```\n",
+        (CPYTHON_312, CPYTHON_313, PYPY),
+    )
+    labels = re.findall(r'<label for="[^"]+">([^<]+)</label>', html)
+    assert labels == ["CPython 3.12", "CPython 3.13", "PyPy 3.9"]
+    assert "Differs between interpreters" in html and "PyPy 3.9.16 (7.3.11)" in html
+    highlighted = [_text(h) for h in re.findall(r'<span class="hll">(.*?)</span>\n?', html, re.DOTALL)]
+    assert [h.strip() for h in highlighted] == [
+        "False",
+        "False",
+        "True",
+    ]  # only the `x is y` line, in each tab
+
+
+def test_varies_adds_a_note_and_missing_interpreters_are_named(tmp_path: Path) -> None:
+    text = "#| implementations: cpython pypy\n#| varies: ids are addresses\n>>> 1\n1\n"
+    html = _page(tmp_path, {"a/v.pycon": text}, "```snippet\na/v.pycon\n```\n", (CPYTHON_312,))
+    assert "Varies from run to run" in html and "ids are addresses" in html
+    missing = re.search(r"not installed for this build: ([^<]*)<", html)
+    assert missing is not None
+    assert {"CPython 3.13", "PyPy 3.9"} <= set(missing.group(1).split(", "))
+    assert "CPython 3.12" not in missing.group(1)
+
+
+def test_a_mismatch_is_a_failure_box_and_a_warning_naming_page_path_line_and_interpreter(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def wrong(snippet: Snippet, interpreter: Interpreter) -> RunResult:
+        return RunResult(interpreter, (StepResult("41\n", "ok"), StepResult("'x'\n", "ok")))
+
+    write_snippets(tmp_path, {"a/same.pycon": SAME})
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.md").write_text("```snippet\na/same.pycon\n```\n", encoding="utf-8")
+    build = Build(make_project(tmp_path, CountingRunner(wrong), (CPYTHON_312,)))
+    markdown_text, problems = build.render(parse_body("snippet", "a/same.pycon"), None)
+    assert "did not run as recorded" in markdown_text
+    assert problems[0] == "in docs/page.md:"
+    assert problems[1].startswith("snippets/a/same.pycon:1 on CPython 3.12.1: `6 * 7`")
+
+
+def test_execution_off_shows_the_records_and_runs_nothing(tmp_path: Path) -> None:
+    runner = CountingRunner()
+    write_snippets(tmp_path, {"a/diff.pycon": DIFFERENT})
+    project = make_project(tmp_path, runner, (CPYTHON_312,))
+    project.settings = type(project.settings)(root=tmp_path, execute=False)
+    build = Build(project)
+    markdown_text, problems = build.render(parse_body("snippet", "a/diff.pycon"), None)
+    assert problems == [] and runner.runs == []
+    assert "Execution off: recorded outputs" in markdown_text
+    assert "CPython 3.12" in markdown_text and "PyPy 3.9" in markdown_text
+    table, _ = build.render(parse_body("snippet-table", "x is y | a/diff.pycon"), None)
+    assert "<code>False</code>" in table and "<code>True</code>" in table
+    listing, _ = build.render(parse_body("interpreters", ""), None)
+    assert "ran no interpreter" in listing
+    assert runner.runs == []
+
+
+def test_table_cells_are_escaped_text(tmp_path: Path) -> None:
+    text = ">>> print('__main__ [x](javascript:alert(1)) ![i](http://e.example/i.png) <b>')\n"
+    text += "__main__ [x](javascript:alert(1)) ![i](http://e.example/i.png) <b>\n"
+    html = _page(tmp_path, {"a/t.pycon": text}, "```snippet-table\nmarkup | a/t.pycon\n```\n", (CPYTHON_312,))
+    cells = re.findall(r"<td>(.*?)</td>", html)
+    assert cells[1].startswith("<code>") and "<strong>" not in html and "<b>" not in html
+    assert "<a " not in html.split("<table>")[1] and "<img" not in html
