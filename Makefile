@@ -18,6 +18,8 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "make: the venv needs Python 3.11 or newer; $(PYTHON) is not (try: make PYTHON=python3.12 ...)"; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -62,9 +64,6 @@ interpreters: $(STAMP) ## Show the interpreters the engine found
 bench: $(STAMP) ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
 	$(BIN)/python scripts/bench.py
 
-fork-check: $(STAMP) ## Would forked children give a fresh process's outputs? Every transcript, every interpreter (JSON)
-	$(BIN)/python scripts/fork_check.py
-
 # Lighthouse, axe-core, links and external requests on every page of the
 # strict build, in headless Chromium, offline (the shared tool: its README).
 AUDIT ?= ../shared/tools/audit/audit.sh
@@ -84,4 +83,4 @@ lint: $(STAMP) ## ruff and mypy --strict on the engine, tests and scripts
 clean: ## Remove the site, caches and the virtual environment
 	rm -rf site .cache test-artifacts .pytest_cache .mypy_cache .ruff_cache $(VENV)
 
-.PHONY: help setup system-deps serve build test update interpreters bench fork-check lint clean
+.PHONY: help setup system-deps serve build test update interpreters bench lint clean
