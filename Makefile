@@ -61,6 +61,9 @@ update: $(STAMP) ## Record real outputs into every snippet file (review the diff
 interpreters: $(STAMP) ## Show the interpreters the engine found
 	$(BIN)/snippets interpreters
 
+repl-check: $(STAMP) ## Type every transcript into each interpreter's real REPL and compare with the records
+	$(BIN)/python scripts/repl_check.py $(REPL_CHECK_ARGS)
+
 bench: $(STAMP) ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
 	$(BIN)/python scripts/bench.py
 
@@ -83,4 +86,4 @@ lint: $(STAMP) ## ruff and mypy --strict on the engine, tests and scripts
 clean: ## Remove the site, caches and the virtual environment
 	rm -rf site .cache test-artifacts .pytest_cache .mypy_cache .ruff_cache $(VENV)
 
-.PHONY: help setup system-deps serve build test update interpreters bench lint clean
+.PHONY: help setup system-deps serve build test update interpreters repl-check bench lint clean

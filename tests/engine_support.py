@@ -11,7 +11,7 @@ from snippet_engine.cache import Cache
 
 CPYTHON_312 = Interpreter("cpython", "3.12", "3.12.1", "3.12.1", "cpython-312", "/fake/python3.12")
 CPYTHON_313 = Interpreter("cpython", "3.13", "3.13.0", "3.13.0", "cpython-313", "/fake/python3.13")
-PYPY = Interpreter("pypy", "3.9", "3.9.16", "7.3.11", "pypy39", "/fake/pypy3")
+PYPY = Interpreter("pypy", "3.11", "3.11.17", "8.0.1", "pypy311", "/fake/pypy3")
 
 
 def echo_recorded(snippet: Snippet, interpreter: Interpreter) -> RunResult:

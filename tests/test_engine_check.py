@@ -21,9 +21,6 @@ from snippet_engine import (
     updated,
 )
 
-CPYTHON_310 = dataclasses.replace(
-    CPYTHON_312, language="3.10", full_version="3.10.13", path="/fake/python3.10"
-)
 CPYTHON_311 = dataclasses.replace(
     CPYTHON_312, language="3.11", full_version="3.11.7", path="/fake/python3.11"
 )
@@ -81,20 +78,23 @@ def _result(interpreter: Interpreter, *outputs: str) -> RunResult:
 def test_update_groups_identical_texts_and_keeps_matching_records() -> None:
     snippet = parse(Path("x.pycon"), ">>> a\n>>> b\nsame\n")
     results = [
-        _result(CPYTHON_310, "1\n", "same\n"),
         _result(CPYTHON_311, "1\n", "same\n"),
         _result(CPYTHON_312, "2\n", "same\n"),
+        _result(CPYTHON_313, "1\n", "same\n"),
         _result(PYPY, "2\n", "same\n"),
     ]
     new = updated(snippet, results)
-    assert new.steps[0].expected == (Variant(("3.10", "3.11"), "1\n"), Variant(("3.12", "pypy3.9"), "2\n"))
+    assert new.steps[0].expected == (Variant(("3.11", "3.13"), "1\n"), Variant(("3.12", "pypy3.11"), "2\n"))
     assert new.steps[1] is snippet.steps[1]
 
 
-def test_update_keeps_records_of_interpreters_not_present() -> None:
-    snippet = parse(Path("x.pycon"), ">>> a\n#[3.12]\nold\n#[pypy3.9]\npypy\n")
+def test_update_keeps_records_of_interpreters_not_present_and_drops_unsupported_ones() -> None:
+    snippet = parse(Path("x.pycon"), ">>> a\n#[3.10]\nancient\n#[3.12]\nold\n#[pypy3.11]\npypy\n")
     new = updated(snippet, [_result(CPYTHON_312, "new\n")])
-    assert new.steps[0].expected == (Variant(("3.12",), "new\n"), Variant(("pypy3.9",), "pypy\n"))
+    assert new.steps[0].expected == (Variant(("3.12",), "new\n"), Variant(("pypy3.11",), "pypy\n"))
+    # A file whose only stale part is an unsupported record is rewritten too.
+    kept = parse(Path("x.pycon"), ">>> a\n#[3.10]\nancient\n#[3.12]\nold\n")
+    assert updated(kept, [_result(CPYTHON_312, "old\n")]).steps[0].expected == (Variant(None, "old\n"),)
 
 
 def test_update_keeps_deliberate_placeholders_when_something_else_changes() -> None:

@@ -11,9 +11,10 @@ speed-ups), `cli`.
 """
 
 from .check import Mismatch, differing, matches, mismatches, normalise, problems
+from .discovery import Discovery, discover
 from .fences import Fence, FenceError, find_fences, parse_body
 from .header import Options, SnippetError
-from .interpreters import SUPPORTED, Discovery, Interpreter, discover, supported_keys
+from .interpreters import SUPPORTED, Interpreter, supported_keys
 from .project import Project, Selection, open_project
 from .record import updated
 from .results import RunResult, StepResult

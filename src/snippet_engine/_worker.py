@@ -1,82 +1,275 @@
 # Runs INSIDE the interpreter under test, never imported by the engine.
 #
-# It is started as `python -s -c "exec(open(THIS).read(), {...})"`, so the REPL's
-# namespace (`__main__`) stays as pristine as a fresh `python` prompt: nothing
-# defined here leaks into it. It must stay valid Python 3.9 (PyPy) and import
-# nothing that a bare interpreter has not already imported at start-up, because
-# every extra module skews what snippets show (`sys.modules`, refcounts).
+# It types a transcript into the interpreter's own interactive console, line by
+# line, the way a person types it at a terminal, so that what comes out is what
+# that interpreter's default REPL prints:
 #
-# Protocol: argv = [inputs file, results file, filename style]. The inputs file
-# holds the transcript's inputs separated by NUL. stdout and stderr share one
-# file (the parent owns it); after each input we append "index offset status"
-# to the results file, so the parent can cut the output per input even when the
-# process dies half-way.
+# * PyREPL (CPython 3.13+, PyPy 3.11; Lib/_pyrepl): its real read loop,
+#   `run_multiline_interactive_console`, with its real console
+#   (`InteractiveColoredConsole`: each top-level statement of an input compiled
+#   on its own, only the last in "single" mode). Only the terminal is replaced:
+#   `multiline_input` gets the transcript's lines instead of keystrokes, and
+#   asks the REPL's own `more_lines` after each line whether Enter accepts the
+#   input or opens a continuation line, exactly as the terminal reader does.
+# * The basic REPL (CPython up to 3.12, or PYTHON_BASIC_REPL=1): the C read
+#   loop, emulated here the way codeop decides when an input is complete (the
+#   C loop is not reachable from Python): one "single" compile per complete
+#   input, filename "<stdin>". PyPy's basic REPL is code.InteractiveConsole,
+#   which is what runs for it.
+#
+# It is started as `python -s -c "exec(<compiled worker>, {...})"`, so the
+# REPL's namespace (`__main__`) is as pristine as a fresh prompt's. Before the
+# loop it calls `sys.__interactivehook__` as the interpreter does at a prompt
+# (site's readline and history set-up), so the modules a reader's REPL has are
+# loaded here too.
+#
+# Protocol: argv = [inputs file, results file]. The inputs file holds the
+# transcript's inputs separated by NUL, each a "\n"-separated list of lines as
+# typed. stdout and stderr share one file the engine owns; after each input's
+# output we append "index offset status" to the results file, so the engine
+# can cut the output per input even when the process dies half-way. Output a
+# REPL prints after the Enter of some line belongs to that line's input.
+
+import os
+import sys
 
 
-def _serve():
-    import os
-    import sys
+class _Transcript:
+    """The lines a person types, and the bookkeeping of which input each belongs to."""
 
-    inputs_path, results_path, style = sys.argv[1], sys.argv[2], sys.argv[3]
-    with open(inputs_path, encoding="utf-8") as handle:
-        sources = handle.read().split("\0")
-    results = open(results_path, "w", encoding="utf-8")
-    os.set_inheritable(results.fileno(), False)
+    def __init__(self, inputs, results):
+        self.lines = []
+        for index, source in enumerate(inputs):
+            for line in source.split("\n")[:-1] or [""]:
+                self.lines.append((index, line))
+        self.count = len(inputs)
+        self.results = results
+        self.position = 0
+        self.current = -1  # the input whose lines were typed last
+        self.recorded = 0  # inputs whose results are written
+        self.seen_error = None
 
-    # What a fresh interactive interpreter has that `python -c` lacks.
-    sys.argv[:] = [""]
-    if sys.implementation.name == "pypy":
-        sys.ps1, sys.ps2 = ">>>> ", ".... "
-    else:
-        sys.ps1, sys.ps2 = ">>> ", "... "
-    namespace = sys.modules["__main__"].__dict__
-    future_flags = 0
+    def _record_up_to(self, last, status=None):
+        _flush()
+        while self.recorded <= last:
+            found = status if self.recorded == last and status else self._status()
+            self.results.write("%d %d %s\n" % (self.recorded, os.fstat(1).st_size, found))
+            self.recorded += 1
+        self.results.flush()
 
-    for index, source in enumerate(sources):
-        if style == "python-input":
-            # 3.13+ REPL: each input gets its own pseudo-file whose lines the
-            # traceback can show.
-            filename = "<python-input-%d>" % index
-            import linecache
+    def _status(self):
+        error = getattr(sys, "last_value", None)
+        if error is None or error is self.seen_error:
+            return "ok"
+        self.seen_error = error
+        if isinstance(error, SyntaxError):
+            return "syntax"
+        return "exception:" + type(error).__name__
 
-            linecache.cache[filename] = (
-                len(source),
-                None,
-                source.splitlines(True),
-                filename,
-            )
-        else:
-            filename = "<stdin>"
-        status = "ok"
+    def next_line(self):
+        """The next typed line; everything of earlier inputs has run by now. None at the end."""
+        if self.position >= len(self.lines):
+            return None
+        index, line = self.lines[self.position]
+        self.position += 1
+        if index != self.current:
+            self._record_up_to(index - 1)
+            self.current = index
+        return line
+
+    def finish(self, status=None):
+        self._record_up_to(self.count - 1 if status is None else self.current, status)
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
         try:
-            code = compile(source, filename, "single", future_flags, True)
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _pyrepl():
+    """The PyREPL package this interpreter would start at a terminal, or None."""
+    if os.environ.get("PYTHON_BASIC_REPL"):
+        return None
+    for name in ("_pyrepl", "pyrepl"):  # CPython 3.13+, PyPy
+        try:
+            return __import__(name + ".simple_interact", fromlist=["x"]), name
+        except ImportError:
+            continue
+    return None
+
+
+class _NoTerminal:
+    """What the REPL's commands (`exit`, `help`, `clear`) ask of the terminal reader."""
+
+    def __init__(self):
+        self.history = [""]
+        self.scheduled_commands = []
+
+    def suspend_history(self):
+        return _Nothing()
+
+    suspend_colorization = suspend_history
+
+    def prepare(self):
+        pass
+
+    refresh = restore = prepare
+
+    def do_cmd(self, command):
+        pass
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _run_pyrepl(transcript, simple_interact, package, main_module):
+    """Start PyREPL the way this interpreter starts it at a terminal, minus the terminal."""
+    reader = _NoTerminal()
+    warnings = sys.modules["warnings"]  # imported by the REPL's own readline module
+
+    def multiline_input(more_lines, ps1, ps2):
+        # The terminal reader's Enter: with the cursor at the end of the
+        # buffer, it accepts the input unless more_lines() asks for another
+        # line. The real one reads with warnings ignored, as here.
+        with warnings.catch_warnings(action="ignore"):
+            text = transcript.next_line()
+            if text is None:
+                raise EOFError
+            while more_lines(text):
+                line = transcript.next_line()
+                if line is None:
+                    raise EOFError
+                text += "\n" + line
+        reader.history.append(text)
+        return text
+
+    simple_interact.multiline_input = multiline_input
+    simple_interact._get_reader = lambda: reader
+    simple_interact.check = lambda: ""
+    if hasattr(simple_interact, "append_history_file"):
+        simple_interact.append_history_file = lambda *args: None
+    main = __import__(package + ".main", fromlist=["x"])
+    main.CAN_USE_PYREPL = True  # what main decides on import when stdin is a terminal
+    if sys.implementation.name == "pypy":
+        __import__("_pypy_interact")  # PyPy's app_main starts its REPL through it
+        main.interactive_console(main_module)
+    elif sys.version_info[:2] == (3, 13):
+        # 3.13 runs the package as __main__ through runpy, which leaves
+        # __file__, __cached__ and __package__ in the REPL's namespace.
+        __import__("runpy")._run_module_as_main(package, False)
+    else:
+        main.interactive_console(main_module)
+
+
+def _run_code_console(transcript, namespace):
+    # PyPy's basic REPL (lib_pypy/_pypy_interact.py) is code.InteractiveConsole.
+    import code
+
+    import _pypy_interact  # noqa: F401 (loaded at a real prompt too)
+
+    console = code.InteractiveConsole(namespace, filename="<stdin>")
+    while True:
+        line = transcript.next_line()
+        if line is None:
+            return
+        console.push(line)
+
+
+_PyCF_DONT_IMPLY_DEDENT = 0x200
+_PyCF_ALLOW_INCOMPLETE_INPUT = 0x4000
+
+
+def _compile_quietly(source, flags):
+    """compile() for codeop's completeness test, with compile-time warnings off."""
+    import _warnings
+
+    mutated = getattr(_warnings, "_filters_mutated", None) or _warnings._filters_mutated_lock_held
+    entry = ("ignore", None, Warning, None, 0)
+    _warnings.filters.insert(0, entry)
+    mutated()
+    try:
+        flags |= _PyCF_DONT_IMPLY_DEDENT | _PyCF_ALLOW_INCOMPLETE_INPUT
+        return compile(source, "<stdin>", "single", flags, True)
+    finally:
+        _warnings.filters.remove(entry)
+        mutated()
+
+
+def _state(source, flags):
+    """'complete', 'incomplete' or 'error', decided as codeop decides it for the C read loop."""
+    if all(not line.strip() or line.strip().startswith("#") for line in source.split("\n")):
+        return "empty"
+    try:
+        _compile_quietly(source, flags)
+        return "complete"
+    except SyntaxError:
+        pass
+    except (OverflowError, ValueError):
+        return "error"
+    try:
+        _compile_quietly(source + "\n", flags)
+        return "incomplete"
+    except SyntaxError as error:
+        return "incomplete" if "incomplete input" in str(error) else "error"
+    except (OverflowError, ValueError):
+        return "error"
+
+
+def _run_basic(transcript, namespace):
+    """The C read loop of CPython's basic REPL: read lines until an input is complete, run it."""
+    flags = 0
+    buffer = []
+    while True:
+        line = transcript.next_line()
+        if line is None:
+            return
+        buffer.append(line)
+        source = "\n".join(buffer)
+        state = _state(source, flags)
+        if state == "incomplete":
+            continue
+        if state == "empty" and line.strip():
+            continue  # a comment: the C loop shows "..." and reads on
+        buffer = []
+        if state == "empty":
+            continue
+        try:
+            code = compile(source + "\n", "<stdin>", "single", flags, True)
         except (OverflowError, SyntaxError, ValueError):
-            status = "syntax"
-            # Like the REPL: no traceback header, only the caret display.
-            _show(sys.exc_info(), skip_frames=None)
-        else:
-            try:
-                exec(code, namespace)
-            except SystemExit:
-                _flush(sys)
-                results.write("%d %d exit\n" % (index, _offset(os)))
-                results.flush()
-                raise
-            except BaseException:
-                status = "exception:" + type(sys.exc_info()[1]).__name__
-                _show(sys.exc_info(), skip_frames=1)
-            # After exec: the import statement is what loads __future__.
-            future_flags |= _future_flags(code)
-        _flush(sys)
-        results.write("%d %d %s\n" % (index, _offset(os), status))
-        results.flush()
+            _show(sys.exc_info(), None)  # like the REPL: no traceback header, only the caret display
+            continue
+        try:
+            exec(code, namespace)
+        except SystemExit:
+            raise
+        except BaseException:
+            _show(sys.exc_info(), 1)
+        flags |= code.co_flags & _future_flags()
+
+
+def _future_flags():
+    # `from __future__ import x` in one input applies to later ones (codeop does
+    # the same); only look __future__ up when an input actually imported it.
+    future = sys.modules.get("__future__")
+    if future is None:
+        return 0
+    flags = 0
+    for name in future.all_feature_names:
+        flags |= getattr(future, name).compiler_flag
+    return flags
 
 
 def _show(info, skip_frames):
-    # Mirrors Lib/code.py: record sys.last_* and hand over to sys.excepthook,
-    # dropping the frame of this worker so the traceback starts at the input.
-    import sys
-
+    # Mirrors what the C loop does: record sys.last_* and hand over to
+    # sys.excepthook, dropping this worker's frame so the traceback starts at the input.
     typ, value, tb = info
     sys.last_type, sys.last_value, sys.last_traceback = typ, value, tb
     if hasattr(sys, "last_exc"):
@@ -87,39 +280,45 @@ def _show(info, skip_frames):
         for _ in range(skip_frames):
             if tb is not None:
                 tb = tb.tb_next
-    # The hook prints value.__traceback__, not its tb argument.
     if value is not None:
-        value = value.with_traceback(tb)
+        value = value.with_traceback(tb)  # the hook prints value.__traceback__
     sys.excepthook(typ, value, tb)
 
 
-def _future_flags(code):
-    # `from __future__ import x` in one input applies to later ones (codeop does
-    # the same); only import __future__ when an input actually used it.
-    import sys
+def _serve():
+    inputs_path, results_path = sys.argv[1], sys.argv[2]
+    with open(inputs_path, encoding="utf-8") as handle:
+        inputs = handle.read().split("\0")
+    results = open(results_path, "w", encoding="utf-8")
+    os.set_inheritable(results.fileno(), False)
+    transcript = _Transcript(inputs, results)
 
-    if "__future__" not in sys.modules:
-        return 0
-    import __future__
-
-    flags = 0
-    for name in __future__.all_feature_names:
-        feature = getattr(__future__, name)
-        if code.co_flags & feature.compiler_flag:
-            flags |= feature.compiler_flag
-    return flags
-
-
-def _flush(sys):
-    for stream in (sys.stdout, sys.stderr):
+    # What a fresh interactive interpreter has that `python -c` lacks.
+    sys.argv[:] = [""]
+    if sys.implementation.name == "pypy":
+        sys.ps1, sys.ps2 = ">>>> ", ".... "
+    else:
+        sys.ps1, sys.ps2 = ">>> ", "... "
+    hook = getattr(sys, "__interactivehook__", None)
+    if hook is not None:
         try:
-            stream.flush()
+            hook()
         except Exception:
-            pass
-
-
-def _offset(os):
-    return os.fstat(1).st_size
+            pass  # PyPy's wants a terminal's capabilities; at a real prompt it has them
+    main_module = sys.modules["__main__"]
+    namespace = main_module.__dict__
+    try:
+        found = _pyrepl()
+        if found is not None:
+            _run_pyrepl(transcript, found[0], found[1], main_module)
+        elif sys.implementation.name == "pypy":
+            _run_code_console(transcript, namespace)
+        else:
+            _run_basic(transcript, namespace)
+    except SystemExit:
+        transcript.finish("exit")
+        raise
+    transcript.finish()
 
 
 _serve()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .header import Options
 from .results import RunResult
-from .snippet import Snippet, Step
+from .snippet import Snippet, Step, output_lines
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 _LONG_INT = re.compile(r"(?<![\w.])\d{9,}(?![\w.])")
@@ -121,7 +121,8 @@ def differing(count: int, columns: Sequence[Sequence[str]]) -> set[tuple[int, in
             continue  # the same text everywhere, the common case: nothing to compare line by line
         # Addresses differ on every run, not between versions: not worth a tab.
         outputs = [
-            normalise(column[index], _PLAIN).splitlines() if index < len(column) else [] for column in columns
+            output_lines(normalise(column[index], _PLAIN)) if index < len(column) else []
+            for column in columns
         ]
         for line in range(max(map(len, outputs), default=0)):
             seen = {o[line] if line < len(o) else None for o in outputs}

@@ -17,9 +17,9 @@ from .check import problems
 from .header import SnippetError
 from .interpreters import describe_key
 from .project import Project, open_project
-from .record import updated
+from .record import unwritable, updated
 from .settings import Settings
-from .snippet import Snippet, dump, parse
+from .snippet import dump
 
 
 def _relatives(project: Project, given: str) -> list[str]:
@@ -42,7 +42,7 @@ def _relatives(project: Project, given: str) -> list[str]:
 def cmd_interpreters(project: Project) -> int:
     discovery = project.discovery
     for interp in discovery.found:
-        print(f"{interp.key:10} {interp.exact_label:26} {interp.path}")
+        print(f"{interp.key:10} {interp.exact_label:26} {interp.base}  (runs as {interp.path})")
     for key in discovery.missing():
         print(f"{key:10} {describe_key(key):26} missing")
     for reason in discovery.ignored:
@@ -67,21 +67,6 @@ def cmd_run(project: Project, paths: list[str]) -> int:
     return status
 
 
-def round_trip_error(snippet: Snippet) -> str | None:
-    """Why the file `dump` writes would not read back as the same records, if it would not."""
-    text = dump(snippet)
-    try:
-        again = parse(snippet.path, text)
-    except SnippetError as error:
-        return str(error)
-    for before, after in zip(snippet.steps, again.steps, strict=False):
-        if before.source != after.source or before.expected != after.expected:
-            return f"{snippet.display_path}:{after.lineno}: the output would not read back as recorded"
-    if len(again.steps) != len(snippet.steps):
-        return f"{snippet.display_path}: the recorded outputs would split into other inputs"
-    return None
-
-
 def cmd_update(project: Project, paths: list[str]) -> int:
     relatives = [r for given in paths for r in _relatives(project, given)] or project.all_snippets()
     project.prefetch(relatives)
@@ -101,7 +86,7 @@ def cmd_update(project: Project, paths: list[str]) -> int:
         new_text = dump(new)
         if new_text == snippet.text:
             continue
-        refused = round_trip_error(new)
+        refused = unwritable(new)
         if refused:
             print(f"error: not writing {snippet.display_path}: {refused}", file=sys.stderr)
             failed += 1

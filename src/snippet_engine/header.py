@@ -17,7 +17,8 @@ from .interpreters import version_matches
 _HEADER = re.compile(r"^#\|\s*([a-z-]+)\s*:\s*(.*?)\s*$")
 # IGNORE_EXCEPTION_DETAIL is doctest's runner's, not its checker's; check.py implements it.
 ALLOWED_FLAGS = ("ELLIPSIS", "NORMALIZE_WHITESPACE", "IGNORE_EXCEPTION_DETAIL")
-KEYS = ("implementations", "versions", "why", "timeout", "flags", "varies", "raises")
+KEYS = ("implementations", "versions", "why", "timeout", "flags", "varies", "raises", "repl")
+REPLS = ("default", "basic")  # basic: PYTHON_BASIC_REPL=1, the pre-3.13 REPL on 3.13+
 TIMEOUT_RANGE = (0.5, 120.0)  # seconds; a run is meant to show something, not to benchmark
 
 
@@ -36,6 +37,7 @@ class Options:
     varies: str | None = None  # why outputs differ run to run ("ids and addresses")
     raises: str | None = None  # scripts only: the exception they are meant to end with
     why: str | None = None  # required reason when `versions` narrows the list
+    repl: str = "default"  # "basic": run under PYTHON_BASIC_REPL=1, as a page teaching the difference asks
 
     def applies_to(self, implementation: str, language: str) -> bool:
         if implementation not in self.implementations:
@@ -103,6 +105,10 @@ def _options_from(values: dict[str, tuple[str, int]], path: Path) -> Options:
                 f"{where('flags')}: unknown flag(s) {bad}; allowed: {', '.join(ALLOWED_FLAGS)}"
             )
         options = replace(options, flags=flags)
+    if "repl" in text:
+        if text["repl"] not in REPLS:
+            raise SnippetError(f"{where('repl')}: repl is one of {', '.join(REPLS)}, not {text['repl']!r}")
+        options = replace(options, repl=text["repl"])
     for key in ("varies", "raises"):
         if key in text and not text[key]:
             raise SnippetError(f"{where(key)}: '{key}' needs a value")

@@ -35,7 +35,7 @@ ENVIRONMENT = {
     "PYTHONNOUSERSITE": "1",
     "NO_COLOR": "1",
     "PYTHON_COLORS": "0",
-    "TERM": "dumb",
+    "TERM": "xterm-256color",
     "COLUMNS": "80",
     "LINES": "24",
 }
@@ -44,7 +44,7 @@ Outcome = tuple[tuple[StepResult, ...], str | None, float]  # steps, error, seco
 _RECORD = re.compile(rb"^(\d+) (\d+) (\S+)$")
 
 
-def prepare_directory(root: Path, interpreter: Interpreter) -> dict[str, str]:
+def prepare_directory(root: Path, interpreter: Interpreter, snippet: Snippet) -> dict[str, str]:
     """Lay out a run's directory (work/, bin/python, home/, tmp/) and return its environment."""
     bin_dir = root / "bin"
     for folder in (root / "work", bin_dir, root / "home", root / "tmp"):
@@ -56,6 +56,7 @@ def prepare_directory(root: Path, interpreter: Interpreter) -> dict[str, str]:
         "HOME": str(root / "home"),
         "TMPDIR": str(root / "tmp"),
         **ENVIRONMENT,
+        **({"PYTHON_BASIC_REPL": "1"} if snippet.options.repl == "basic" else {}),
     }
 
 
@@ -134,10 +135,9 @@ def _boot(run: Run) -> str:
     return f"exec({source}, {{'__name__': '_snippet_worker'}})"
 
 
-def worker_arguments(interpreter: Interpreter, root: Path) -> list[str]:
-    """The worker's argv in a run directory: inputs file, results file, traceback filename style."""
-    new_repl = interpreter.implementation == "cpython" and interpreter.version_tuple >= (3, 13)
-    return [str(root / "inputs"), str(root / "results"), "python-input" if new_repl else "stdin"]
+def worker_arguments(root: Path) -> list[str]:
+    """The worker's argv in a run directory: the inputs file, the results file."""
+    return [str(root / "inputs"), str(root / "results")]
 
 
 def _records(data: bytes, count: int, size: int) -> list[tuple[int, str]] | None:
@@ -158,7 +158,7 @@ def _records(data: bytes, count: int, size: int) -> list[tuple[int, str]] | None
 def run_transcript(run: Run) -> Outcome:
     snippet, root = run.snippet, run.root
     (root / "inputs").write_text("\0".join(step.source for step in snippet.steps), encoding="utf-8")
-    command = [run.interpreter.path, "-s", "-c", _boot(run), *worker_arguments(run.interpreter, root)]
+    command = [run.interpreter.path, "-s", "-c", _boot(run), *worker_arguments(root)]
     returncode, seconds = run.start(command, root / "output", snippet.options.timeout)
     data = run.read(root / "output")
     records = _records(run.read(root / "results"), len(snippet.steps), len(data))

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import Cache, engine_digest
+from .discovery import Discovery, discover
 from .fences import FenceError, find_fences, parse_body
 from .header import SnippetError
-from .interpreters import Discovery, Interpreter, discover, supported_keys
+from .interpreters import Interpreter, parse_key, supported_keys
 from .results import RunResult
 from .run import Runner
 from .sandbox import Sandbox
@@ -112,10 +113,10 @@ class Project:
         present = self.discovery.by_key()
         run_on, skipped = [], []
         for key in supported_keys():
-            implementation = "pypy" if key.startswith("pypy") else "cpython"
+            implementation, language, _ = parse_key(key)
             if implementation not in snippet.options.implementations:
                 continue  # not opted in: not a skip, the snippet is not about it
-            if not snippet.options.applies_to(implementation, key.removeprefix("pypy")):
+            if not snippet.options.applies_to(implementation, language):
                 skipped.append(
                     (key, f"header says versions {snippet.options.versions}: {snippet.options.why}")
                 )
@@ -235,9 +236,15 @@ def open_project(settings: Settings) -> Project:
     sandbox = Sandbox(use_bwrap=settings.sandbox != "none", run_base=settings.run_dir)
     runner = Runner(sandbox)
     probe_cache = settings.results_dir / "interpreters.json"
+    pythons = settings.pythons_dir
     return Project(
         settings,
-        discover=lambda: discover(settings.pythons, probe_cache),
+        discover=lambda: discover(
+            settings.pythons,
+            probe_cache,
+            pythons_dir=pythons,
+            venvs_dir=pythons / "venvs" if pythons else None,
+        ),
         run=runner,
         cache=Cache(
             settings.results_dir,

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from markdown_exec import tabbed
 
 from .check import differing
-from .interpreters import Discovery, Interpreter, describe_key
-from .snippet import Snippet, prompted
+from .discovery import Discovery
+from .interpreters import Interpreter, describe_key, group_label
+from .snippet import Snippet, output_lines, prompted
 
 LANGUAGES = {"pycon": "pycon", "console": "console", "script": "python"}
 # Provenance lines say where an output came from, not what the page teaches:
@@ -53,7 +54,7 @@ def _block(snippet: Snippet, column: Column, marked: set[tuple[int, int]]) -> st
     for index, output in enumerate(column.outputs):
         if snippet.kind != "script":
             lines.extend(prompted(snippet.kind, snippet.steps[index].source))
-        for position, line in enumerate(output.splitlines()):
+        for position, line in enumerate(output_lines(output)):
             lines.append(line)
             if (index, position) in marked:
                 marks.append(len(lines))
@@ -81,7 +82,11 @@ def transcript(snippet: Snippet, columns: Sequence[Column], title: str | None, m
 
 
 def columns_of(results: Sequence[tuple[Interpreter, Sequence[str]]]) -> list[Column]:
-    return [Column(interpreter.short_label, tuple(outputs)) for interpreter, outputs in results]
+    """One column per distinct output, labelled with every interpreter that printed it."""
+    groups: dict[tuple[str, ...], list[Interpreter]] = {}
+    for interpreter, outputs in results:
+        groups.setdefault(tuple(outputs), []).append(interpreter)
+    return [Column(group_label(members), outputs) for outputs, members in groups.items()]
 
 
 def names(interpreters: Sequence[Interpreter]) -> str:

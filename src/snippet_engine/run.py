@@ -40,7 +40,7 @@ class Runner:
 
     def __call__(self, snippet: Snippet, interpreter: Interpreter) -> RunResult:
         with self.sandbox.workspace() as root:
-            env = prepare_directory(root, interpreter)
+            env = prepare_directory(root, interpreter, snippet)
             run = Run(snippet, interpreter, root, env, self.sandbox.spawn, self.compiled_worker(interpreter))
             try:
                 steps, error, seconds = RUNS[snippet.kind](run)

@@ -21,6 +21,7 @@ VARIABLES = {
     "SNIPPET_SANDBOX": "'none': no bubblewrap (the launcher and its limits stay)",
     "SNIPPET_RUN_DIR": "where run directories go (default /dev/shm when usable)",
     "SNIPPET_ROOT": "the project root, when it cannot be inferred",
+    "SNIPPET_PYTHONS_CACHE": "where make pythons installs interpreters and the engine keeps clean venvs",
 }
 
 
@@ -34,6 +35,7 @@ class Settings:
     cache_dir: Path | None = None  # None: <root>/.cache/snippets
     sandbox: str = "auto"  # "auto": bubblewrap when it works; "none": never
     run_dir: str | None = None  # None: /dev/shm when usable, else the system's temp
+    pythons_dir: Path | None = None  # installed interpreters (manifest.json) and clean venvs; None: neither
 
     @property
     def results_dir(self) -> Path:
@@ -53,7 +55,13 @@ class Settings:
             cache_dir=Path(cache_dir) if cache_dir else None,
             sandbox="none" if env.get("SNIPPET_SANDBOX") == "none" else "auto",
             run_dir=env.get("SNIPPET_RUN_DIR") or None,
+            pythons_dir=Path(env.get("SNIPPET_PYTHONS_CACHE") or _user_cache(env) / "pythons"),
         )
+
+
+def _user_cache(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    return Path(base) / "python-under-the-hood"
 
 
 def find_root(configured: str | None = None) -> Path:

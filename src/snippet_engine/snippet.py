@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .header import Options, SnippetError, parse_header
-from .interpreters import parse_version
+from .interpreters import parse_key, parse_version
 
 KINDS = {".pycon": "pycon", ".py": "script", ".console": "console"}
 PROMPTS = {"pycon": (">>> ", "... "), "console": ("$ ", "> ")}
@@ -51,18 +51,18 @@ class Step:
         for variant in self.expected:
             if variant.labels is None or key in variant.labels:
                 return variant.text, None
-        # A version newer than anything recorded (3.14 on a machine that
-        # recorded up to 3.13, PyPy 3.10 after 3.9) is compared with the nearest
-        # older recording of the same implementation, and the note says so.
-        family = "pypy" if key.startswith("pypy") else ""
-        wanted = parse_version(key.removeprefix(family))
+        # An interpreter with no record of its own (3.15 in a file recorded up
+        # to 3.14, a free-threaded 3.13t) is compared with the recording of the
+        # same language version, else the nearest older one, of the same
+        # implementation, and the note says so.
+        implementation, language, _ = parse_key(key)
+        wanted = parse_version(language)
         best: tuple[tuple[int, int], str, Variant] | None = None
         for variant in self.expected:
             for label in variant.labels or ():
-                if label.startswith("pypy") != bool(family):
-                    continue
-                version = parse_version(label.removeprefix(family))
-                if version < wanted and (best is None or version > best[0]):
+                other, other_language, _ = parse_key(label)
+                version = parse_version(other_language)
+                if other == implementation and version <= wanted and (best is None or version > best[0]):
                     best = (version, label, variant)
         if best is None:
             return None, None
@@ -85,7 +85,8 @@ class Snippet:
     @functools.cached_property
     def inputs_digest(self) -> str:
         """What can change what the snippet prints: never its recorded outputs (part of the cache key)."""
-        parts = [self.kind, self.display_path, self.options.timeout, [s.source for s in self.steps]]
+        options = self.options
+        parts = [self.kind, self.display_path, options.timeout, options.repl, [s.source for s in self.steps]]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -139,11 +140,26 @@ def _parse_transcript(lines: list[str], start: int, path: Path, prompt: str, mor
             index += 1
         output: list[str] = []
         first_output = index + 1
-        while index < len(lines) and lines[index].strip() and not lines[index].startswith(prompt):
+        # Output runs to the next blank line or prompt; a bare `>>>` is an
+        # input of its own (an empty Enter), never an output line.
+        while index < len(lines) and lines[index].strip() and not _is_prompt(lines[index], prompt):
             output.append(lines[index])
             index += 1
         steps.append(Step(_join(source), lineno, _split_variants(output, path, first_output)))
     return steps
+
+
+def _is_prompt(line: str, prompt: str) -> bool:
+    return line.startswith(prompt) or line == prompt.rstrip()
+
+
+def _lines(text: str, path: Path) -> list[str]:
+    """The file's lines. Only "\n" ends a line: U+2028 or U+0085 in an output are characters."""
+    if "\r" in text:
+        line = text[: text.index("\r")].count("\n") + 1
+        raise SnippetError(f"{path}:{line}: a carriage return; save the file with LF line endings")
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def parse(path: Path, text: str | None = None) -> Snippet:
@@ -156,7 +172,7 @@ def parse(path: Path, text: str | None = None) -> Snippet:
     if text.startswith(_BOM):
         # A byte-order mark would hide a header behind an invisible character.
         raise SnippetError(f"{path}:1: starts with a UTF-8 byte-order mark; save it without one")
-    lines = text.splitlines()
+    lines = _lines(text, path)
     options, start = parse_header(lines, path)
     if kind == "pycon":
         steps = _parse_transcript(lines, start, path, *PROMPTS["pycon"])
@@ -200,8 +216,14 @@ def _parse_script(lines: list[str], start: int, path: Path) -> Step:
     return Step(source, start + 1, _split_variants(decoded, path, end + 1))
 
 
+def output_lines(text: str) -> list[str]:
+    """An output's lines: only "\n" ends one (U+2028 and U+0085 are characters, as a terminal shows them)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 def _render_output(text: str, prefix: str) -> list[str]:
-    lines = text.splitlines() if text else []
+    lines = output_lines(text)
     if prefix:
         return [f"{prefix} {line}" if line else prefix for line in lines]
     return [line if line else "<BLANKLINE>" for line in lines]
