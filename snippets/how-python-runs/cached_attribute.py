@@ -10,10 +10,6 @@ print("greeting.__cached__:", pathlib.Path(greeting.__cached__).relative_to(path
 print("this script's __cached__:", __cached__)
 print("files in __pycache__:", sorted(p.name for p in pathlib.Path("__pycache__").iterdir()))
 
-#>[3.10]
-#> greeting.__cached__: __pycache__/greeting.cpython-310.pyc
-#> this script's __cached__: None
-#> files in __pycache__: ['greeting.cpython-310.pyc']
 #>[3.11]
 #> greeting.__cached__: __pycache__/greeting.cpython-311.pyc
 #> this script's __cached__: None
@@ -22,11 +18,15 @@ print("files in __pycache__:", sorted(p.name for p in pathlib.Path("__pycache__"
 #> greeting.__cached__: __pycache__/greeting.cpython-312.pyc
 #> this script's __cached__: None
 #> files in __pycache__: ['greeting.cpython-312.pyc']
-#>[3.13]
+#>[3.13 3.13t]
 #> greeting.__cached__: __pycache__/greeting.cpython-313.pyc
 #> this script's __cached__: None
 #> files in __pycache__: ['greeting.cpython-313.pyc']
-#>[pypy3.9]
-#> greeting.__cached__: __pycache__/greeting.pypy39.pyc
+#>[3.14]
+#> greeting.__cached__: __pycache__/greeting.cpython-314.pyc
 #> this script's __cached__: None
-#> files in __pycache__: ['greeting.pypy39.pyc']
+#> files in __pycache__: ['greeting.cpython-314.pyc']
+#>[pypy3.11]
+#> greeting.__cached__: __pycache__/greeting.pypy311.pyc
+#> this script's __cached__: None
+#> files in __pycache__: ['greeting.pypy311.pyc']

@@ -23,12 +23,6 @@ print("flags:", flags, "(0 = timestamp-based)")
 print("mtime matches the source:", mtime == int(os.stat("prices.py").st_mtime))
 print("size:", size, "== len(source):", size == len(source))
 
-#>[3.10]
-#> written to: __pycache__/prices.cpython-310.pyc
-#> magic: b'o\r\r\n' == MAGIC_NUMBER: True
-#> flags: 0 (0 = timestamp-based)
-#> mtime matches the source: True
-#> size: 10 == len(source): True
 #>[3.11]
 #> written to: __pycache__/prices.cpython-311.pyc
 #> magic: b'\xa7\r\r\n' == MAGIC_NUMBER: True
@@ -41,15 +35,27 @@ print("size:", size, "== len(source):", size == len(source))
 #> flags: 0 (0 = timestamp-based)
 #> mtime matches the source: True
 #> size: 10 == len(source): True
-#>[3.13]
+#>[3.13 3.13t]
 #> written to: __pycache__/prices.cpython-313.pyc
 #> magic: b'\xf3\r\r\n' == MAGIC_NUMBER: True
 #> flags: 0 (0 = timestamp-based)
 #> mtime matches the source: True
 #> size: 10 == len(source): True
-#>[pypy3.9]
-#> written to: __pycache__/prices.pypy39.pyc
-#> magic: b'P\x01\r\n' == MAGIC_NUMBER: True
+#>[3.14]
+#> written to: __pycache__/prices.cpython-314.pyc
+#> magic: b'+\x0e\r\n' == MAGIC_NUMBER: True
+#> flags: 0 (0 = timestamp-based)
+#> mtime matches the source: True
+#> size: 10 == len(source): True
+#>[3.15]
+#> written to: __pycache__/prices.cpython-315.pyc
+#> magic: b'R\x0e\r\n' == MAGIC_NUMBER: True
+#> flags: 0 (0 = timestamp-based)
+#> mtime matches the source: True
+#> size: 10 == len(source): True
+#>[pypy3.11]
+#> written to: __pycache__/prices.pypy311.pyc
+#> magic: b'\xb0\x01\r\n' == MAGIC_NUMBER: True
 #> flags: 0 (0 = timestamp-based)
 #> mtime matches the source: True
 #> size: 10 == len(source): True

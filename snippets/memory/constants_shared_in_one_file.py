@@ -20,12 +20,12 @@ print("another function, same file:", give_257() is a)
 c = int("257")
 print("built at run time:", c is a)
 
-#>[3.10 3.11 3.12 3.13]
+#>[3.11 3.12 3.13 3.14 3.13t]
 #> module level: True
 #> one function: True
 #> another function, same file: True
 #> built at run time: False
-#>[pypy3.9]
+#>[3.15 pypy3.11]
 #> module level: True
 #> one function: True
 #> another function, same file: True

@@ -13,9 +13,9 @@ s, kept = grow()
 print(len(s), "characters")
 print("kept its id at least once:", kept > 0)
 
-#>[3.10 3.11 3.12 3.13]
+#>[3.11 3.12 3.13 3.14 3.15]
 #> 50 characters
 #> kept its id at least once: True
-#>[pypy3.9]
+#>[3.13t pypy3.11]
 #> 50 characters
 #> kept its id at least once: False
