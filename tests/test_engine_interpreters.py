@@ -25,7 +25,9 @@ def test_pyenv_folders_named_after_unsupported_cpythons_are_not_probed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("3.9.18", "3.10.13", "3.12.1", "3.13.0t", "3.14.0t", "my-env", "pypy3.11-8.0.1"):
-        _fake_python(tmp_path / "versions" / name / "bin" / ("pypy3" if name.startswith("pypy") else "python3"))
+        _fake_python(
+            tmp_path / "versions" / name / "bin" / ("pypy3" if name.startswith("pypy") else "python3")
+        )
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
     probed = sorted(p.parent.parent.name for p in _in_pyenv())
     assert probed == ["3.12.1", "3.13.0t", "my-env", "pypy3.11-8.0.1"]
@@ -57,8 +59,9 @@ def test_keys_labels_and_ranges() -> None:
     cpython = [Interpreter("cpython", v, v, v, None, "") for v in ("3.12", "3.13", "3.14", "3.15")]
     free = Interpreter("cpython", "3.13", "3.13.15", "3.13.15", None, "", free_threaded=True)
     pypy = Interpreter("pypy", "3.11", "3.11.17", "8.0.1", None, "")
-    assert group_label(cpython) == "CPython 3.12\u20133.15"
-    assert group_label([cpython[0], cpython[2], free, pypy]) == "CPython 3.12, 3.14, 3.13t \u00b7 PyPy 3.11"
+    assert group_label([i.key for i in cpython]) == "CPython 3.12\u20133.15"
+    keys = [cpython[0].key, cpython[2].key, free.key, pypy.key]
+    assert group_label(keys) == "CPython 3.12, 3.14, 3.13t \u00b7 PyPy 3.11"
 
 
 def test_a_clean_environment_sees_no_site_packages_of_the_host(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from markdown_exec import markdown_config
 from snippet_engine import Interpreter, RunResult, Snippet, StepResult, parse_body
 from snippet_engine.build import Build
 from snippet_engine.extension import (
+    predict_format,
+    value_format,
     SnippetExtension,
     interpreters_format,
     snippet_format,
@@ -38,12 +40,16 @@ def _page(root: Path, snippets: dict[str, str], body: str, interpreters: tuple[I
             ("snippet", snippet_format),
             ("snippet-table", table_format),
             ("interpreters", interpreters_format),
+            ("predict", predict_format),
         )
     ]
-    extensions = ["admonition", "pymdownx.highlight", "pymdownx.superfences", "pymdownx.tabbed"]
+    extensions = ["admonition", "md_in_html", "pymdownx.highlight", "pymdownx.inlinehilite"]
+    extensions += ["pymdownx.superfences", "pymdownx.tabbed"]
+    inline = [{"name": "out", "class": "snippet-value", "format": value_format}]
     configs = {
         "pymdownx.superfences": {"custom_fences": fences},
         "pymdownx.tabbed": {"alternate_style": True},
+        "pymdownx.inlinehilite": {"custom_inline": inline},
     }
     # What markdown-exec's MkDocs plugin does for a site: inner conversions use the same extensions.
     markdown_config.save(extensions, configs)
@@ -135,3 +141,40 @@ def test_table_cells_are_escaped_text(tmp_path: Path) -> None:
     cells = re.findall(r"<td>(.*?)</td>", html)
     assert cells[1].startswith("<code>") and "<strong>" not in html and "<b>" not in html
     assert "<a " not in html.split("<table>")[1] and "<img" not in html
+
+
+def test_a_predict_fence_asks_first_and_reveals_every_interpreter_s_real_output(tmp_path: Path) -> None:
+    body = "```predict\na/diff.pycon\nchoices: an error | False\nwhy: CPython makes two objects.\n```\n"
+    html = _page(tmp_path, {"a/diff.pycon": DIFFERENT}, body, (CPYTHON_312, CPYTHON_313, PYPY))
+    assert "Predict the output" in html
+    question, reveal = html.split('<details class="predict-reveal"', 1)
+    # The question shows the inputs but not the answer.
+    assert "x is y" in _text(question) and "True" not in _text(question.split("<fieldset", 1)[0])
+    choices = re.findall(
+        r'<input type="radio" name="predict-a-diff-pycon" value="\d+" data-keys="([^"]*)"> ', html
+    )
+    texts = [_text(t).strip() for t in re.findall(r'data-keys="[^"]*"> (.*?)</label>', html)]
+    assert dict(zip(texts, choices, strict=True)) == {
+        "False": "3.12 3.13",
+        "True": "pypy3.11",
+        "an error": "",
+    }
+    assert "CPython 3.12\u20133.13" in reveal and "PyPy 3.11" in reveal
+    assert "CPython makes two objects." in reveal
+
+
+def test_inline_values_put_real_outputs_into_prose(tmp_path: Path) -> None:
+    text = "#| implementations: cpython pypy\n>>> import sys\n>>> sys.version_info[:2]\n#[3.12]\n(3, 12)\n#[3.13]\n(3, 13)\n"
+    text += "#[pypy3.11]\n(3, 11)\n"
+    prose = (
+        "On 3.12 it is `#!out a/v.pycon 3.12`, the minor part `#!out a/v.pycon:3 3.13 /, (\\d+)/`; "
+        "everywhere: `#!out a/v.pycon all`."
+    )
+    html = _page(tmp_path, {"a/v.pycon": text}, prose + "\n", (CPYTHON_312, CPYTHON_313, PYPY))
+    values = [_text(v) for v in re.findall(r'<span class="snippet-value"[^>]*>(.*?)</span>', html)]
+    assert values == [
+        "(3, 12)",
+        "13",
+        "(3, 12) on CPython 3.12, (3, 13) on CPython 3.13 and (3, 11) on PyPy 3.11",
+    ]
+    assert 'title="from snippets/a/v.pycon:3"' in html

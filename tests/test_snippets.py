@@ -14,7 +14,7 @@ import pytest
 from conftest import IN_CI, INSTALL_HINT, ROOT, missing_interpreter
 
 from snippet_engine import Project, Settings, open_project, problems, supported_keys
-from snippet_engine.interpreters import describe_key
+from snippet_engine.interpreters import describe_key, parse_key
 
 
 def _collect() -> list[object]:
@@ -24,8 +24,8 @@ def _collect() -> list[object]:
         snippet = project.load(relative)
         line = snippet.steps[0].lineno
         for key in supported_keys():
-            implementation = "pypy" if key.startswith("pypy") else "cpython"
-            if snippet.options.applies_to(implementation, key.removeprefix("pypy")):
+            implementation, language, _ = parse_key(key)
+            if snippet.options.applies_to(implementation, language):
                 params.append(pytest.param(relative, key, id=f"snippets/{relative}:{line}[{key}]"))
     return params
 

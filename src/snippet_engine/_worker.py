@@ -23,12 +23,14 @@
 # (site's readline and history set-up), so the modules a reader's REPL has are
 # loaded here too.
 #
-# Protocol: argv = [inputs file, results file]. The inputs file holds the
+# Protocol: argv = [inputs file, results file, drawing file, names...]. The inputs file holds the
 # transcript's inputs separated by NUL, each a "\n"-separated list of lines as
 # typed. stdout and stderr share one file the engine owns; after each input's
 # output we append "index offset status" to the results file, so the engine
 # can cut the output per input even when the process dies half-way. Output a
 # REPL prints after the Enter of some line belongs to that line's input.
+# When names follow, the objects they name at the end of the session are
+# walked and written to the drawing file as JSON (see _draw) for a diagram.
 
 import os
 import sys
@@ -285,8 +287,72 @@ def _show(info, skip_frames):
     sys.excepthook(typ, value, tb)
 
 
+_ATOMS = (int, float, complex, str, bytes, type(None))
+_NODE_LIMIT = 30  # objects in one diagram; past it the walk stops expanding
+_ITEM_LIMIT = 8  # items of one container shown
+
+
+def _label(obj):
+    """Short text for an object drawn as a single box."""
+    if isinstance(obj, _ATOMS) or type(obj) is bool:
+        text = repr(obj)
+    elif isinstance(obj, type):
+        text = "class " + obj.__qualname__
+    elif callable(obj) and hasattr(obj, "__qualname__"):
+        text = obj.__qualname__ + "()"
+    else:
+        text = type(obj).__name__
+    return text if len(text) <= 28 else text[:27] + "\u2026"
+
+
+def _draw(names, namespace, path):
+    """Write the structure the named objects form: nodes in order of first visit, never by id()."""
+    import json
+    import weakref
+
+    nodes, seen = [], {}
+
+    def visit(obj):
+        key = id(obj)
+        if key in seen:
+            return seen[key]
+        number = seen[key] = len(nodes)
+        node = {"type": type(obj).__name__, "label": _label(obj), "edges": []}
+        nodes.append(node)
+        if len(nodes) > _NODE_LIMIT or isinstance(obj, _ATOMS) or type(obj) is bool:
+            return number
+        if isinstance(obj, weakref.ref):
+            target = obj()
+            node["edges"].append(["referent", None if target is None else visit(target), "weak"])
+        elif isinstance(obj, (list, tuple)):
+            for index, item in enumerate(obj[:_ITEM_LIMIT]):
+                node["edges"].append([str(index), visit(item), "item"])
+            node["more"] = max(len(obj) - _ITEM_LIMIT, 0)
+        elif isinstance(obj, dict):
+            for name, item in list(obj.items())[:_ITEM_LIMIT]:
+                node["edges"].append([_label(name), visit(item), "item"])
+            node["more"] = max(len(obj) - _ITEM_LIMIT, 0)
+        elif isinstance(obj, (set, frozenset)):
+            for item in list(obj)[:_ITEM_LIMIT]:
+                node["edges"].append(["", visit(item), "item"])
+            node["more"] = max(len(obj) - _ITEM_LIMIT, 0)
+        elif (
+            not isinstance(obj, type)
+            and not callable(obj)
+            and isinstance(getattr(obj, "__dict__", None), dict)
+        ):
+            for name, item in list(vars(obj).items())[:_ITEM_LIMIT]:
+                node["edges"].append([name, visit(item), "attribute"])
+        return number
+
+    roots = [[name, visit(namespace[name]) if name in namespace else None] for name in names]
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"names": roots, "nodes": nodes}, handle)
+
+
 def _serve():
     inputs_path, results_path = sys.argv[1], sys.argv[2]
+    drawing_path, names = (sys.argv[3], sys.argv[4:]) if len(sys.argv) > 3 else (None, [])
     with open(inputs_path, encoding="utf-8") as handle:
         inputs = handle.read().split("\0")
     results = open(results_path, "w", encoding="utf-8")
@@ -319,6 +385,9 @@ def _serve():
         transcript.finish("exit")
         raise
     transcript.finish()
+    if names:
+        # After the last input: nothing imported here reaches a recorded output.
+        _draw(names, namespace, drawing_path)
 
 
 _serve()

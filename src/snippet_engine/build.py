@@ -10,8 +10,10 @@ running in parallel while pages render one by one) and rotates the fence memo.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
+import re
 import threading
 from collections.abc import Sequence
 
@@ -19,17 +21,19 @@ from markdown import Markdown
 from markdown_exec import base_format
 
 from .check import problems
-from .fences import Fence, find_fences
+from .drawing import DrawingError, to_svg
+from .drawing import parse as parse_drawing
+from .fences import Fence, Value, find_fences
 from .header import SnippetError
-from .interpreters import describe_key, supported_keys
+from .interpreters import describe_key, group_label, supported_keys
 from .kinds import HASH_SEED
 from .memo import BuildMemo
 from .project import Project, open_project
 from .render import META as _META
 from .render import (
     Column,
-    cell,
     columns_of,
+    exercise,
     failure,
     interpreters_table,
     provenance,
@@ -37,6 +41,7 @@ from .render import (
     table,
     transcript,
 )
+from .results import RunResult
 from .settings import Settings
 from .snippet import Snippet
 
@@ -96,6 +101,15 @@ class Build:
                 pages.append(page.relative_to(self.project.root).as_posix())
         return ", ".join(pages) or "a page not under docs/"
 
+    def pages_with_text(self, text: str) -> str:
+        pages = [
+            p.relative_to(self.project.root).as_posix() for p in sorted(self.project.docs_dir.rglob("*.md"))
+        ]
+        return (
+            ", ".join(p for p in pages if text in (self.project.root / p).read_text(encoding="utf-8"))
+            or "a page"
+        )
+
     def pages_embedding(self, relatives: Sequence[str]) -> str:
         embedded = self.project.embedded()
         pages = sorted({page for relative in relatives for page in embedded.get(relative, [])})
@@ -107,32 +121,90 @@ class Build:
             return interpreters_table(self.project.discovery if self.settings.execute else None), []
         if fence.name == "snippet":
             return self._snippet(fence.paths[0], title)
+        if fence.name == "predict":
+            return self._predict(fence)
         return self._table(fence)
 
-    def _snippet(self, relative: str, title: str | None) -> tuple[str, list[str]]:
+    def _shown(self, relative: str) -> tuple[Snippet, list[Column], str, list[str]] | tuple[str, list[str]]:
+        """(snippet, columns, provenance, problems) for a snippet, run or recorded; or a failure to show."""
         try:
             snippet = self.project.load(relative)
         except (OSError, SnippetError) as error:
             return failure(str(error)), self._located([str(error)], [relative])
         if not self.settings.execute:
-            return transcript(snippet, recorded_columns(snippet), title, recorded_meta(snippet)), []
+            return snippet, recorded_columns(snippet), recorded_meta(snippet), []
         selection = self.project.select(snippet)
         if not selection.run_on:
             reasons = "; ".join(f"{describe_key(k)}: {why}" for k, why in selection.skipped)
             found = [f"{snippet.display_path}: no interpreter to run it on ({reasons})"]
             return failure("\n".join(found)), self._located(found, [relative])
         results = self.project.results(snippet)
-        columns = columns_of([(r.interpreter, [s.output for s in r.steps]) for r in results])
-        same = len({column.outputs for column in columns}) == 1
-        meta = provenance(snippet, selection.run_on, same, selection.missing, HASH_SEED)
-        body = transcript(snippet, columns, title, meta)
+        columns = columns_of([(r.key, [s.output for s in r.steps]) for r in results])
+        meta = provenance(snippet, selection.run_on, len(columns) == 1, selection.missing, HASH_SEED)
         found = [p for r in results for p in problems(snippet, r)]
+        if snippet.options.draw:
+            diagrams, trouble = self._diagrams(snippet, results)
+            meta = diagrams + "\n\n" + meta
+            found += trouble
+        return snippet, columns, meta, found
+
+    def _diagrams(self, snippet: Snippet, results: list[RunResult]) -> tuple[str, list[str]]:
+        """One figure per distinct drawing, labelled with the interpreters whose objects it shows."""
+        groups: dict[str, list[str]] = {}
+        trouble = []
+        for result in results:
+            if result.drawing is None:
+                trouble.append(
+                    f"{snippet.display_path}:1 on {result.interpreter.exact_label}: nothing was drawn"
+                )
+            else:
+                groups.setdefault(result.drawing, []).append(result.key)
+        figures = []
+        slug = re.sub(r"[^a-z0-9]+", "-", snippet.display_path.lower()).strip("-")
+        for number, (text, keys) in enumerate(groups.items()):
+            try:
+                svg = to_svg(parse_drawing(text), f"{slug}-drawing-{number}")
+            except DrawingError as error:
+                trouble.append(f"{snippet.display_path}:1 on {group_label(keys)}: {error}")
+                continue
+            names = ", ".join(snippet.options.draw)
+            caption = f"{names} at the end of the session, drawn from the live objects on {group_label(keys)}"
+            figcaption = f"<figcaption>{html.escape(caption)}</figcaption>"
+            figures.append(f'<figure class="snippet-drawing">\n{svg}\n{figcaption}\n</figure>')
+        return "\n\n".join(figures), trouble
+
+    def _snippet(self, relative: str, title: str | None) -> tuple[str, list[str]]:
+        shown = self._shown(relative)
+        if len(shown) == 2:
+            return shown
+        snippet, columns, meta, found = shown
+        body = transcript(snippet, columns, title, meta)
+        if found:
+            return failure("\n".join(found), [body]), self._located(found, [relative])
+        return body, []
+
+    def _predict(self, fence: Fence) -> tuple[str, list[str]]:
+        relative = fence.paths[0]
+        shown = self._shown(relative)
+        if len(shown) == 2:
+            return shown
+        snippet, columns, meta, found = shown
+        ask = "What does the script print?" if snippet.kind == "script" else "What does the last input print?"
+        extra = [choice.strip() for choice in fence.setting("choices").split("|") if choice.strip()]
+        name = "predict-" + re.sub(r"[^a-z0-9]+", "-", relative.lower()).strip("-")
+        body = exercise(
+            snippet, columns, name=name, ask=fence.setting("ask", ask), extra=extra, why=fence.setting("why")
+        )
+        body += "\n\n" + meta
         if found:
             return failure("\n".join(found), [body]), self._located(found, [relative])
         return body, []
 
     def _table(self, fence: Fence) -> tuple[str, list[str]]:
-        rows, found, interpreters, snippets = [], [], {}, []
+        rows: list[tuple[str, dict[str, str]]] = []
+        found: list[str] = []
+        ran: dict[str, str] = {}  # key -> exact label of what produced the cells
+        snippets = []
         for label, relative in fence.rows:
             try:
                 snippet = self.project.load(relative)
@@ -140,28 +212,59 @@ class Build:
                 found.append(str(error))
                 continue
             snippets.append(snippet)
-            if not self.settings.execute:
-                by_key = {c.label: c.outputs[-1] for c in recorded_columns(snippet)}
-                rows.append((label, by_key))
-                continue
-            by_key = {}
-            for result in self.project.results(snippet):
-                interpreters[result.key] = result.interpreter
-                by_key[result.key] = result.steps[-1].output if result.steps else ""
-                found.extend(problems(snippet, result))
+            by_key: dict[str, str] = {}
+            if self.settings.execute:
+                for result in self.project.results(snippet):
+                    ran[result.key] = result.interpreter.exact_label
+                    by_key[result.key] = result.steps[-1].output if result.steps else ""
+                    found.extend(problems(snippet, result))
+            else:
+                for column in recorded_columns(snippet):
+                    for key in column.keys:
+                        ran[key] = describe_key(key)
+                        by_key[key] = column.outputs[-1]
             rows.append((label, by_key))
-        if not self.settings.execute:
-            markdown = _recorded_table(rows, snippets)
+        keys = [key for key in supported_keys() if key in ran]
+        sources = ", ".join(s.display_path for s in snippets)
+        if self.settings.execute:
+            exact = ", ".join(ran[k] for k in keys)
+            meta = f"{_META}Generated at build time from {sources} · ran on {exact}</p>"
         else:
-            order = supported_keys()
-            columns = sorted(interpreters.values(), key=lambda i: order.index(i.key))
-            sources = ", ".join(s.display_path for s in snippets)
-            ran = ", ".join(i.exact_label for i in columns)
-            meta = f"{_META}Generated at build time from {sources} · ran on {ran}</p>"
-            markdown = table(rows, columns, meta)
+            meta = f"{_META}Execution off: recorded outputs · {sources}</p>"
+        markdown = table(rows, [(key, describe_key(key)) for key in keys], meta)
         if found:
             return failure("\n".join(found), [markdown]), self._located(found, fence.paths)
         return markdown, []
+
+    def value(self, value: Value) -> tuple[str, str, list[str]]:
+        """An inline value: (the text, where it came from, problems)."""
+        shown = self._shown(value.path)
+        if len(shown) == 2:
+            return "(not available)", value.path, shown[1] or [f"snippets/{value.path}: not available"]
+        snippet, columns, _meta, _found = shown  # the snippet's own fence reports its problems
+        steps = [i for i, step in enumerate(snippet.steps) if value.line is None or step.lineno == value.line]
+        where = f"{snippet.display_path}:{value.line or snippet.steps[-1].lineno}"
+        if not steps:
+            return (
+                "(no such input)",
+                where,
+                self._located([f"{where}: no input starts on that line"], [value.path]),
+            )
+        index = steps[-1]
+        try:
+            if value.key == "all":
+                parts = [(extract(c.outputs[index], value.pattern), c.label) for c in columns]
+                text = join_values(parts)
+            else:
+                column = next((c for c in columns if value.key in c.keys), None)
+                if column is None:
+                    ran = ", ".join(k for c in columns for k in c.keys)
+                    problem = f"{where}: no output for {value.key} in this build (ran: {ran})"
+                    return f"(not run on {value.key})", where, self._located([problem], [value.path])
+                text = extract(column.outputs[index], value.pattern)
+        except ValueError as error:
+            return "(no value)", where, self._located([f"{where}: {error}"], [value.path])
+        return text, where, []
 
     def _located(self, found: list[str], relatives: Sequence[str]) -> list[str]:
         return [f"in {self.pages_embedding(relatives)}:", *found]
@@ -184,24 +287,33 @@ class Build:
         return self.memo.get((kind, prefix, markdown, _fingerprint(md)), convert)
 
 
+def extract(output: str, pattern: str | None) -> str:
+    """The value an inline reference names: a one-line output, or what a regular expression picks out."""
+    text = output.strip("\n")
+    if pattern is not None:
+        match = re.search(pattern, text)
+        if match is None:
+            raise ValueError(f"/{pattern}/ matches nothing in {text!r}")
+        return match.group(1) if match.groups() else match.group(0)
+    if "\n" in text:
+        raise ValueError(f"the output has several lines; pick one with /regex/: {text!r}")
+    return text
+
+
+def join_values(parts: Sequence[tuple[str, str]]) -> str:
+    """[('5', 'CPython 3.11'), ('7', 'PyPy 3.11')] -> '5 on CPython 3.11 and 7 on PyPy 3.11'."""
+    merged: dict[str, list[str]] = {}
+    for text, label in parts:
+        merged.setdefault(text, []).append(label)
+    phrases = [f"{text} on {' and '.join(labels)}" for text, labels in merged.items()]
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
 def recorded_columns(snippet: Snippet) -> list[Column]:
-    """Execution off: one column per interpreter the records name, built from the file alone."""
+    """Execution off: the records alone, grouped as a run's outputs would be."""
     labelled = {label for step in snippet.steps for v in step.expected for label in (v.labels or ())}
-    keys = [k for k in supported_keys() if k in labelled] or [supported_keys()[0]]
-    return [
-        Column(describe_key(key), tuple(step.expected_for(key)[0] or "" for step in snippet.steps))
-        for key in keys
-    ]
-
-
-def _recorded_table(rows: list[tuple[str, dict[str, str]]], snippets: list[Snippet]) -> str:
-    labels = [c.label for s in snippets for c in recorded_columns(s)]
-    ordered = list(dict.fromkeys(labels))
-    lines = ["| What we asked | " + " | ".join(ordered) + " |", "|---|" + "---|" * len(ordered)]
-    for label, by_label in rows:
-        lines.append(f"| {label} | " + " | ".join(cell(by_label.get(k, "")) for k in ordered) + " |")
-    sources = ", ".join(s.display_path for s in snippets)
-    return "\n".join(lines) + f"\n\n{_META}Execution off: recorded outputs · {sources}</p>"
+    keys = [k for k in supported_keys() if k in labelled] or supported_keys()
+    return columns_of([(key, [step.expected_for(key)[0] or "" for step in snippet.steps]) for key in keys])
 
 
 def _fingerprint(md: Markdown) -> str:

@@ -22,12 +22,14 @@ import logging
 import re
 from collections import Counter
 from typing import Any
+from xml.etree.ElementTree import Element
 
 from markdown import Extension, Markdown
+from pymdownx.inlinehilite import InlineHiliteException
 from pymdownx.superfences import SuperFencesException
 
 from .build import Build, shared_build
-from .fences import FenceError, parse_body
+from .fences import FenceError, parse_body, parse_value
 
 # Under the "mkdocs" logger tree so `mkdocs build --strict` counts it.
 logger = logging.getLogger("mkdocs.plugins.snippet_engine")
@@ -117,7 +119,35 @@ def table_format(
     return _format("snippet-table", source, options, md)
 
 
+def predict_format(
+    source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
+) -> str:
+    return _format("predict", source, options, md)
+
+
 def interpreters_format(
     source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
 ) -> str:
     return _format("interpreters", source, options, md)
+
+
+def value_format(src: str, language: str, class_name: str, md: Markdown) -> Element:
+    """pymdownx.inlinehilite's hook for `#!out path[:line] key [/regex/]`: one real value, as text."""
+    extension = _extension(md)
+    build = extension.build
+    try:
+        value = parse_value(src)
+    except FenceError as error:
+        raise InlineHiliteException(f"{build.pages_with_text(src)}: {error}") from None
+    try:
+        text, where, problems = build.value(value)
+    except Exception as error:
+        raise InlineHiliteException(f"snippet engine failed on `#!out {src}`: {error!r}") from error
+    if problems:
+        message = "\n".join(problems)
+        logger.warning("snippet: %s", message)
+        if build.settings.strict:
+            raise InlineHiliteException(f"snippet: {message}")
+    element = Element("span", {"class": class_name, "title": f"from {where}"})
+    element.text = text  # Python-Markdown escapes it: a value is always text
+    return element

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-NAMES = ("snippet", "snippet-table", "interpreters")
+NAMES = ("snippet", "snippet-table", "interpreters", "predict")
+# What a `predict` fence may say after its snippet path, one `key: value` line each.
+PREDICT_KEYS = ("ask", "choices", "why")
 _OPENER = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)$")
 
 
@@ -27,6 +29,10 @@ class FenceError(ValueError):
 class Fence:
     name: str  # one of NAMES
     rows: tuple[tuple[str, str], ...]  # (label, snippet path); a `snippet` fence has one, label ""
+    settings: tuple[tuple[str, str], ...] = ()  # a `predict` fence's `key: value` lines
+
+    def setting(self, key: str, default: str = "") -> str:
+        return dict(self.settings).get(key, default)
 
     @property
     def paths(self) -> list[str]:
@@ -54,7 +60,28 @@ def parse_body(name: str, body: str) -> Fence:
         if not rows:
             raise FenceError("a `snippet-table` fence needs at least one 'label | snippet path' row")
         return Fence(name, tuple(rows))
+    if name == "predict":
+        return _predict(lines)
     raise FenceError(f"unknown fence {name!r}")
+
+
+def _predict(lines: list[str]) -> Fence:
+    """A snippet path, then `ask:` (the question), `choices:` (extra wrong answers, `|`-separated), `why:`."""
+    if not lines:
+        raise FenceError("a `predict` fence names a snippet file on its first line")
+    settings: dict[str, str] = {}
+    for line in lines[1:]:
+        key, colon, value = line.partition(":")
+        key = key.strip()
+        if not colon or key not in PREDICT_KEYS:
+            raise FenceError(
+                f"predict lines read 'key: value' with a key from {', '.join(PREDICT_KEYS)}; got {line!r}"
+            )
+        # A long `why:` may go on over several lines, each starting with `why:`.
+        settings[key] = f"{settings[key]} {value.strip()}" if key in settings else value.strip()
+    if not settings.get("why"):
+        raise FenceError("a `predict` fence needs a `why:` line: the reveal explains the answer")
+    return Fence("predict", (("", snippet_path(lines[0])),), tuple(sorted(settings.items())))
 
 
 def snippet_path(text: str) -> str:
@@ -70,6 +97,15 @@ class Found:
     name: str
     body: str
     line: int  # 1-based line of the opening fence in the page
+
+
+_INLINE_VALUE = re.compile(r"`#!out\s+([^`]+)`")
+
+
+def find_values(markdown: str) -> Iterator[str]:
+    """Every inline value's spec in a page (`#!out ...` code spans), for prefetch and the orphan check."""
+    for match in _INLINE_VALUE.finditer(markdown):
+        yield match.group(1)
 
 
 def find_fences(markdown: str) -> Iterator[Found]:
@@ -92,3 +128,29 @@ def find_fences(markdown: str) -> Iterator[Found]:
             body = "\n".join(line[len(indent) :] for line in lines[index + 1 : end])
             yield Found(name, body, index + 1)
         index = end + 1
+
+
+@dataclass(frozen=True)
+class Value:
+    """An inline value: `#!out memory/x.pycon:3 3.14 /re/` in prose (pymdownx.inlinehilite)."""
+
+    path: str
+    line: int | None  # the input starting on this line of the file; None: the last input
+    key: str  # an interpreter key, or "all" for a per-version list
+    pattern: str | None  # a regular expression: its first group (or match) is the value
+
+
+_VALUE = re.compile(r"^(?P<path>[^\s:]+)(?::(?P<line>\d+))?\s+(?P<key>\S+)(?:\s+/(?P<pattern>.+)/)?$")
+
+
+def parse_value(text: str) -> Value:
+    """`path[:line] key [/regex/]` -> a Value; FenceError says what an inline value looks like."""
+    match = _VALUE.match(text.strip())
+    if match is None:
+        raise FenceError(f"an inline value reads `#!out path[:line] key [/regex/]`, not {text!r}")
+    line = int(match["line"]) if match["line"] else None
+    try:
+        pattern = re.compile(match["pattern"]).pattern if match["pattern"] else None
+    except re.error as error:
+        raise FenceError(f"bad regular expression in {text!r}: {error}") from None
+    return Value(snippet_path(match["path"]), line, match["key"], pattern)

@@ -17,7 +17,8 @@ from .interpreters import version_matches
 _HEADER = re.compile(r"^#\|\s*([a-z-]+)\s*:\s*(.*?)\s*$")
 # IGNORE_EXCEPTION_DETAIL is doctest's runner's, not its checker's; check.py implements it.
 ALLOWED_FLAGS = ("ELLIPSIS", "NORMALIZE_WHITESPACE", "IGNORE_EXCEPTION_DETAIL")
-KEYS = ("implementations", "versions", "why", "timeout", "flags", "varies", "raises", "repl")
+KEYS = ("implementations", "versions", "why", "timeout", "flags", "varies", "raises", "repl", "draw")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REPLS = ("default", "basic")  # basic: PYTHON_BASIC_REPL=1, the pre-3.13 REPL on 3.13+
 TIMEOUT_RANGE = (0.5, 120.0)  # seconds; a run is meant to show something, not to benchmark
 
@@ -38,6 +39,7 @@ class Options:
     raises: str | None = None  # scripts only: the exception they are meant to end with
     why: str | None = None  # required reason when `versions` narrows the list
     repl: str = "default"  # "basic": run under PYTHON_BASIC_REPL=1, as a page teaching the difference asks
+    draw: tuple[str, ...] = ()  # names whose objects are drawn, as they are at the end of the run
 
     def applies_to(self, implementation: str, language: str) -> bool:
         if implementation not in self.implementations:
@@ -109,6 +111,14 @@ def _options_from(values: dict[str, tuple[str, int]], path: Path) -> Options:
         if text["repl"] not in REPLS:
             raise SnippetError(f"{where('repl')}: repl is one of {', '.join(REPLS)}, not {text['repl']!r}")
         options = replace(options, repl=text["repl"])
+    if "draw" in text:
+        names = tuple(text["draw"].replace(",", " ").split())
+        bad = [name for name in names if not _NAME.match(name)]
+        if bad or not names:
+            raise SnippetError(
+                f"{where('draw')}: draw names variables of the transcript, not {bad or text['draw']!r}"
+            )
+        options = replace(options, draw=names)
     for key in ("varies", "raises"):
         if key in text and not text[key]:
             raise SnippetError(f"{where(key)}: '{key}' needs a value")

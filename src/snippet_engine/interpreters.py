@@ -90,8 +90,8 @@ class Interpreter:
 EN_DASH = "\u2013"  # a range of versions, as typeset: 3.12-3.15 with an en dash
 
 
-def group_label(interpreters: Sequence[Interpreter]) -> str:
-    """'CPython 3.12\u20133.15', 'CPython 3.11, 3.13, 3.13t', 'PyPy 3.11': one tab for several.
+def group_label(keys: Sequence[str]) -> str:
+    """'CPython 3.12\u20133.15', 'CPython 3.11, 3.13, 3.13t', 'PyPy 3.11': one tab for several interpreters.
 
     A run of consecutive supported versions is written as a range, the
     free-threaded build after them; each implementation is named once.
@@ -99,24 +99,26 @@ def group_label(interpreters: Sequence[Interpreter]) -> str:
     order = supported_keys()
     parts = []
     for implementation, name in (("cpython", "CPython"), ("pypy", "PyPy")):
-        members = sorted(
-            (i for i in interpreters if i.implementation == implementation), key=lambda i: order.index(i.key)
-        )
-        runs: list[list[Interpreter]] = []
-        for member in members:
+        members = sorted((k for k in keys if parse_key(k)[0] == implementation), key=order.index)
+        runs: list[list[str]] = []
+        for key in members:
             previous = runs[-1][-1] if runs else None
-            consecutive = previous is not None and not member.free_threaded and not previous.free_threaded
-            if consecutive and order.index(member.key) == order.index(previous.key) + 1:  # type: ignore[union-attr]
-                runs[-1].append(member)
+            if (
+                previous is not None
+                and not parse_key(key)[2]
+                and not parse_key(previous)[2]
+                and order.index(key) == order.index(previous) + 1
+            ):
+                runs[-1].append(key)
             else:
-                runs.append([member])
+                runs.append([key])
         spans = [
-            run[0].key.removeprefix("pypy") + ("" if len(run) == 1 else f"{EN_DASH}{run[-1].language}")
+            run[0].removeprefix("pypy") + ("" if len(run) == 1 else EN_DASH + run[-1].removeprefix("pypy"))
             for run in runs
         ]
         if spans:
             parts.append(f"{name} {', '.join(spans)}")
-    return " · ".join(parts)
+    return " \u00b7 ".join(parts)
 
 
 def parse_version(text: str) -> tuple[int, int]:

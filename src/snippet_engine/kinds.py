@@ -135,9 +135,9 @@ def _boot(run: Run) -> str:
     return f"exec({source}, {{'__name__': '_snippet_worker'}})"
 
 
-def worker_arguments(root: Path) -> list[str]:
-    """The worker's argv in a run directory: the inputs file, the results file."""
-    return [str(root / "inputs"), str(root / "results")]
+def worker_arguments(root: Path, draw: tuple[str, ...] = ()) -> list[str]:
+    """The worker's argv in a run directory: the inputs file, the results file, and what to draw."""
+    return [str(root / "inputs"), str(root / "results"), str(root / "drawing"), *draw]
 
 
 def _records(data: bytes, count: int, size: int) -> list[tuple[int, str]] | None:
@@ -158,7 +158,7 @@ def _records(data: bytes, count: int, size: int) -> list[tuple[int, str]] | None
 def run_transcript(run: Run) -> Outcome:
     snippet, root = run.snippet, run.root
     (root / "inputs").write_text("\0".join(step.source for step in snippet.steps), encoding="utf-8")
-    command = [run.interpreter.path, "-s", "-c", _boot(run), *worker_arguments(root)]
+    command = [run.interpreter.path, "-s", "-c", _boot(run), *worker_arguments(root, snippet.options.draw)]
     returncode, seconds = run.start(command, root / "output", snippet.options.timeout)
     data = run.read(root / "output")
     records = _records(run.read(root / "results"), len(snippet.steps), len(data))

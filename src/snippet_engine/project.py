@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .cache import Cache, engine_digest
 from .discovery import Discovery, discover
-from .fences import FenceError, find_fences, parse_body
+from .fences import FenceError, find_fences, find_values, parse_body, parse_value
 from .header import SnippetError
 from .interpreters import Interpreter, parse_key, supported_keys
 from .results import RunResult
@@ -196,13 +196,19 @@ class Project:
                 self._executor().submit(self._prepare, interpreter)
 
     def embedded(self) -> dict[str, list[str]]:
-        """snippet path -> pages that embed it, read from the Markdown sources."""
+        """snippet path -> pages that embed it (a fence or an inline value), from the Markdown sources."""
         pages: dict[str, list[str]] = {}
         for page in sorted(self.docs_dir.rglob("*.md")):
-            for found in find_fences(page.read_text(encoding="utf-8")):
+            text = page.read_text(encoding="utf-8")
+            named: list[str] = []
+            for found in find_fences(text):
                 with contextlib.suppress(FenceError):  # reported when the page renders
-                    for path in parse_body(found.name, found.body).paths:
-                        pages.setdefault(path, []).append(page.relative_to(self.root).as_posix())
+                    named.extend(parse_body(found.name, found.body).paths)
+            for spec in find_values(text):
+                with contextlib.suppress(FenceError):
+                    named.append(parse_value(spec).path)
+            for path in dict.fromkeys(named):
+                pages.setdefault(path, []).append(page.relative_to(self.root).as_posix())
         return pages
 
     def _executor(self) -> ThreadPoolExecutor:

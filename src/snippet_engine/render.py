@@ -14,11 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from markdown_exec import tabbed
-
 from .check import differing
 from .discovery import Discovery
-from .interpreters import Interpreter, describe_key, group_label
+from .interpreters import Interpreter, describe_key, group_label, supported_keys
 from .snippet import Snippet, output_lines, prompted
 
 LANGUAGES = {"pycon": "pycon", "console": "console", "script": "python"}
@@ -31,9 +29,10 @@ _BACKTICKS = re.compile("`+")
 
 @dataclass(frozen=True)
 class Column:
-    """What one interpreter (or one record, with execution off) printed for each step."""
+    """What a group of interpreters (or of records, with execution off) printed for each step."""
 
-    label: str  # the tab title, identical on every page so linked tabs switch together
+    label: str  # the tab title: "CPython 3.12\u20133.15"
+    keys: tuple[str, ...]  # the interpreters behind it, in supported order
     outputs: tuple[str, ...]
 
 
@@ -76,17 +75,82 @@ def transcript(snippet: Snippet, columns: Sequence[Column], title: str | None, m
     if same:
         parts.append(_block(snippet, columns[0], marked))
     else:
-        parts.append(tabbed(*[(column.label, _block(snippet, column, marked)) for column in columns]))
+        parts.append(
+            tabs([(column.label, _block(snippet, column, marked)) for column in columns], default(columns))
+        )
     parts.append(meta)
     return "\n\n".join(parts)
 
 
-def columns_of(results: Sequence[tuple[Interpreter, Sequence[str]]]) -> list[Column]:
-    """One column per distinct output, labelled with every interpreter that printed it."""
-    groups: dict[tuple[str, ...], list[Interpreter]] = {}
-    for interpreter, outputs in results:
-        groups.setdefault(tuple(outputs), []).append(interpreter)
-    return [Column(group_label(members), outputs) for outputs, members in groups.items()]
+def default(columns: Sequence[Column]) -> int:
+    """The column a reader sees first: the newest CPython's (free-threaded builds are not the default)."""
+    order = supported_keys()
+    newest = [
+        (order.index(k), i) for i, c in enumerate(columns) for k in c.keys if k[0].isdigit() and k[-1] != "t"
+    ]
+    return max(newest)[1] if newest else 0
+
+
+def tabs(items: Sequence[tuple[str, str]], selected: int) -> str:
+    """pymdownx.tabbed content tabs, the `selected` one open (`===!`)."""
+    out = []
+    for index, (title, body) in enumerate(items):
+        out.append(f'==={"!" if index == selected else ""} "{title}"')
+        out.extend(("    " + line) if line else "" for line in body.splitlines())
+        out.append("")
+    return "\n".join(out)
+
+
+def exercise(
+    snippet: Snippet, columns: Sequence[Column], *, name: str, ask: str, extra: Sequence[str], why: str
+) -> str:
+    """A "Predict the output" exercise: the inputs, choices from what the interpreters printed, a reveal.
+
+    Without JavaScript the reveal is a plain <details>; docs/javascripts/predict.js
+    adds feedback on the chosen answer. Choices are radio buttons: keyboard-usable as they are.
+    """
+    shown = columns[default(columns)]
+    question = Column(shown.label, shown.keys, (*shown.outputs[:-1], ""))
+    answers: dict[str, list[str]] = {}
+    for column in columns:
+        answers.setdefault(cell(column.outputs[-1]), []).extend(column.keys)
+    for text in extra:
+        answers.setdefault(cell(text), [])
+    radios = [
+        f'<label><input type="radio" name="{name}" value="{n}" data-keys="{" ".join(keys)}"> {text}</label>'
+        for n, (text, keys) in enumerate(sorted(answers.items()))
+    ]
+    if len(columns) == 1:
+        reveal = [f"Every interpreter prints:\n\n{_block_of(snippet, columns[0].outputs[-1])}"]
+    else:
+        reveal = [f"**{c.label}**\n\n{_block_of(snippet, c.outputs[-1])}" for c in columns]
+    return "\n\n".join(
+        [
+            '<div class="predict" data-predict markdown>',
+            '<p class="predict-title"><strong>Predict the output</strong></p>',
+            _block(snippet, question, set()),
+            f'<fieldset class="predict-choices"><legend>{html.escape(ask)}</legend>\n'
+            + "\n".join(radios)
+            + "\n</fieldset>",
+            '<details class="predict-reveal" markdown>\n<summary>Reveal the output</summary>',
+            *reveal,
+            f'<p class="predict-why">{html.escape(why)}</p>',
+            "</details>",
+            "</div>",
+        ]
+    )
+
+
+def _block_of(snippet: Snippet, output: str) -> str:
+    return fenced("text", output.rstrip("\n") or "(nothing)")
+
+
+def columns_of(results: Sequence[tuple[str, Sequence[str]]]) -> list[Column]:
+    """(interpreter key, outputs) -> one column per distinct output, labelled with its keys."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for key, outputs in results:
+        groups.setdefault(tuple(outputs), []).append(key)
+    return [Column(group_label(keys), tuple(keys), outputs) for outputs, keys in groups.items()]
 
 
 def names(interpreters: Sequence[Interpreter]) -> str:
@@ -139,12 +203,12 @@ def cell(output: str) -> str:
     return f"<code>{escaped}</code>" if escaped else "<em>nothing</em>"
 
 
-def table(rows: Sequence[tuple[str, dict[str, str]]], columns: Sequence[Interpreter], meta: str) -> str:
-    """`rows`: (label, key -> the last input's output); one column per interpreter."""
-    lines = ["| What we asked | " + " | ".join(i.short_label for i in columns) + " |"]
+def table(rows: Sequence[tuple[str, dict[str, str]]], columns: Sequence[tuple[str, str]], meta: str) -> str:
+    """`rows`: (label, key -> the last input's output); `columns`: (key, heading), one per interpreter."""
+    lines = ["| What we asked | " + " | ".join(heading for _, heading in columns) + " |"]
     lines.append("|---|" + "---|" * len(columns))
     for label, by_key in rows:
-        cells = [cell(by_key[i.key]) if i.key in by_key else "<em>not run</em>" for i in columns]
+        cells = [cell(by_key[key]) if key in by_key else "<em>not run</em>" for key, _ in columns]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n\n" + meta
 

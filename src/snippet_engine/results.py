@@ -30,6 +30,7 @@ class RunResult:
     steps: tuple[StepResult, ...]
     error: str | None = None  # why the run as a whole failed (timeout, crash, cap); never cached
     seconds: float = 0.0
+    drawing: str | None = None  # the `draw` header's objects at the end of the run, as the worker wrote them
 
     @property
     def key(self) -> str:
@@ -44,14 +45,22 @@ class RunResult:
         return min(len(self.steps), count - 1)
 
     def to_json(self) -> dict[str, Any]:
-        return {"steps": [[s.output, s.status] for s in self.steps], "seconds": self.seconds}
+        stored: dict[str, Any] = {
+            "steps": [[s.output, s.status] for s in self.steps],
+            "seconds": self.seconds,
+        }
+        if self.drawing is not None:
+            stored["drawing"] = self.drawing
+        return stored
 
     @classmethod
     def from_json(cls, data: object, interpreter: Interpreter, steps: int) -> RunResult | None:
         """The stored result, or None when `data` is not one for a snippet of `steps` steps."""
-        if not isinstance(data, dict) or set(data) != {"steps", "seconds"}:
+        if not isinstance(data, dict) or set(data) - {"drawing"} != {"steps", "seconds"}:
             return None
-        stored, seconds = data["steps"], data["seconds"]
+        stored, seconds, drawing = data["steps"], data["seconds"], data.get("drawing")
+        if drawing is not None and not isinstance(drawing, str):
+            return None
         if not isinstance(stored, list) or len(stored) != steps or not isinstance(seconds, (int, float)):
             return None
         parsed = []
@@ -62,4 +71,4 @@ class RunResult:
             if not _STATUS.match(status) or status in ("unfinished", "exit"):
                 return None  # only completed runs are ever stored
             parsed.append(StepResult(output, status))
-        return cls(interpreter, tuple(parsed), None, float(seconds))
+        return cls(interpreter, tuple(parsed), None, float(seconds), drawing)

@@ -42,8 +42,11 @@ class Runner:
         with self.sandbox.workspace() as root:
             env = prepare_directory(root, interpreter, snippet)
             run = Run(snippet, interpreter, root, env, self.sandbox.spawn, self.compiled_worker(interpreter))
+            drawing = None
             try:
                 steps, error, seconds = RUNS[snippet.kind](run)
+                if snippet.options.draw and error is None:
+                    drawing = run.read(root / "drawing").decode("utf-8", "replace") or None
             except SandboxError as failure:
                 line = snippet.steps[0].lineno if snippet.steps else 1
                 steps, error, seconds = (
@@ -51,7 +54,7 @@ class Runner:
                     f"the sandbox failed during the run from line {line}: {failure}",
                     0.0,
                 )
-        return RunResult(interpreter, steps, error, round(seconds, 3))
+        return RunResult(interpreter, steps, error, round(seconds, 3), drawing)
 
     def compiled_worker(self, interpreter: Interpreter) -> bytes | None:
         """The worker's code object for this interpreter, as marshal data (None if it cannot be made).

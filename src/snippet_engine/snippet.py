@@ -86,7 +86,8 @@ class Snippet:
     def inputs_digest(self) -> str:
         """What can change what the snippet prints: never its recorded outputs (part of the cache key)."""
         options = self.options
-        parts = [self.kind, self.display_path, options.timeout, options.repl, [s.source for s in self.steps]]
+        parts = [self.kind, self.display_path, options.timeout, options.repl, list(options.draw)]
+        parts.append([s.source for s in self.steps])
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -184,6 +185,10 @@ def parse(path: Path, text: str | None = None) -> Snippet:
         raise SnippetError(f"{path}:1: no inputs found")
     if options.raises and kind != "script":
         raise SnippetError(f"{path}:1: 'raises' is for scripts; a transcript shows its tracebacks")
+    if options.draw and kind != "pycon":
+        raise SnippetError(
+            f"{path}:1: 'draw' is for REPL transcripts (.pycon): it draws the session's objects"
+        )
     return Snippet(path, kind, options, tuple(steps), tuple(lines[:start]), text)
 
 
