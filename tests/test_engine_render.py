@@ -13,13 +13,13 @@ from markdown_exec import markdown_config
 from snippet_engine import Interpreter, RunResult, Snippet, StepResult, parse_body
 from snippet_engine.build import Build
 from snippet_engine.extension import (
-    predict_format,
-    value_format,
     SnippetExtension,
     interpreters_format,
+    predict_format,
     snippet_format,
     table_format,
     validate,
+    value_format,
 )
 
 SAME = ">>> 6 * 7\n42\n>>> 'x'\n'x'\n"
@@ -72,7 +72,8 @@ def test_the_same_output_everywhere_is_one_block_with_the_exact_versions(tmp_pat
     )
     assert "tabbed-set" not in html
     assert html.count("<pre") == 1
-    assert "Same output on CPython 3.12.1, 3.13.0" in html
+    assert "Ran on CPython 3.12\u20133.13" in html and "outputs differ" not in html
+    assert "Exact versions: CPython 3.12.1, 3.13.0." in html
     assert ">>> 6 * 7\n42" in _text(html)
 
 
@@ -86,7 +87,7 @@ def test_different_outputs_are_tabs_with_the_differing_line_highlighted(tmp_path
     labels = re.findall(r'<label for="[^"]+">([^<]+)</label>', html)
     # Interpreters that printed the same text share one tab.
     assert labels == ["CPython 3.12\u20133.13", "PyPy 3.11"]
-    assert "Differs between interpreters" in html and "PyPy 3.11.17 (8.0.1)" in html
+    assert "outputs differ (highlighted)" in html and "PyPy 3.11.17 (8.0.1)" in html
     highlighted = [_text(h) for h in re.findall(r'<span class="hll">(.*?)</span>\n?', html, re.DOTALL)]
     assert [h.strip() for h in highlighted] == ["False", "True"]  # only the `x is y` line, in each tab
 
@@ -95,7 +96,7 @@ def test_varies_adds_a_note_and_missing_interpreters_are_named(tmp_path: Path) -
     text = "#| implementations: cpython pypy\n#| varies: ids are addresses\n>>> 1\n1\n"
     html = _page(tmp_path, {"a/v.pycon": text}, "```snippet\na/v.pycon\n```\n", (CPYTHON_312,))
     assert "Varies from run to run" in html and "ids are addresses" in html
-    missing = re.search(r"not installed for this build: ([^<]*)<", html)
+    missing = re.search(r"Not run in this build: ([^<]*)\.<", html)
     assert missing is not None
     assert {"CPython 3.13", "PyPy 3.11"} <= set(missing.group(1).split(", "))
     assert "CPython 3.12" not in missing.group(1)
@@ -164,8 +165,8 @@ def test_a_predict_fence_asks_first_and_reveals_every_interpreter_s_real_output(
 
 
 def test_inline_values_put_real_outputs_into_prose(tmp_path: Path) -> None:
-    text = "#| implementations: cpython pypy\n>>> import sys\n>>> sys.version_info[:2]\n#[3.12]\n(3, 12)\n#[3.13]\n(3, 13)\n"
-    text += "#[pypy3.11]\n(3, 11)\n"
+    text = "#| implementations: cpython pypy\n>>> import sys\n>>> sys.version_info[:2]\n"
+    text += "#[3.12]\n(3, 12)\n#[3.13]\n(3, 13)\n#[pypy3.11]\n(3, 11)\n"
     prose = (
         "On 3.12 it is `#!out a/v.pycon 3.12`, the minor part `#!out a/v.pycon:3 3.13 /, (\\d+)/`; "
         "everywhere: `#!out a/v.pycon all`."

@@ -189,20 +189,33 @@ _PyCF_DONT_IMPLY_DEDENT = 0x200
 _PyCF_ALLOW_INCOMPLETE_INPUT = 0x4000
 
 
-def _compile_quietly(source, flags):
-    """compile() for codeop's completeness test, with compile-time warnings off."""
+_QUIET = ("ignore", None, Warning, None, 0)
+
+
+def _warnings_filter(change):
+    # The C warnings module, not `warnings` (which the C read loop never imports):
+    # 3.14 guards its filters with a lock, older versions only need telling.
     import _warnings
 
-    mutated = getattr(_warnings, "_filters_mutated", None) or _warnings._filters_mutated_lock_held
-    entry = ("ignore", None, Warning, None, 0)
-    _warnings.filters.insert(0, entry)
-    mutated()
+    locked = hasattr(_warnings, "_acquire_lock")
+    if locked:
+        _warnings._acquire_lock()
+    try:
+        change(_warnings.filters)
+        (getattr(_warnings, "_filters_mutated", None) or _warnings._filters_mutated_lock_held)()
+    finally:
+        if locked:
+            _warnings._release_lock()
+
+
+def _compile_quietly(source, flags):
+    """compile() for codeop's completeness test, with compile-time warnings off."""
+    _warnings_filter(lambda filters: filters.insert(0, _QUIET))
     try:
         flags |= _PyCF_DONT_IMPLY_DEDENT | _PyCF_ALLOW_INCOMPLETE_INPUT
         return compile(source, "<stdin>", "single", flags, True)
     finally:
-        _warnings.filters.remove(entry)
-        mutated()
+        _warnings_filter(lambda filters: filters.remove(_QUIET))
 
 
 def _state(source, flags):

@@ -56,6 +56,7 @@ class Build:
         self._signature: tuple[tuple[str, int, int], ...] | None = None
         self._announced = False
         self._lock = threading.Lock()
+        self.source_url: str | None = None  # where the snippet files are browsed, from the extension's config
 
     def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
         found = []
@@ -132,7 +133,7 @@ class Build:
         except (OSError, SnippetError) as error:
             return failure(str(error)), self._located([str(error)], [relative])
         if not self.settings.execute:
-            return snippet, recorded_columns(snippet), recorded_meta(snippet), []
+            return snippet, recorded_columns(snippet), recorded_meta(snippet, self.source_url), []
         selection = self.project.select(snippet)
         if not selection.run_on:
             reasons = "; ".join(f"{describe_key(k)}: {why}" for k, why in selection.skipped)
@@ -140,7 +141,8 @@ class Build:
             return failure("\n".join(found)), self._located(found, [relative])
         results = self.project.results(snippet)
         columns = columns_of([(r.key, [s.output for s in r.steps]) for r in results])
-        meta = provenance(snippet, selection.run_on, len(columns) == 1, selection.missing, HASH_SEED)
+        same = len(columns) == 1
+        meta = provenance(snippet, selection.run_on, same, selection.missing, HASH_SEED, self.source_url)
         found = [p for r in results for p in problems(snippet, r)]
         if snippet.options.draw:
             diagrams, trouble = self._diagrams(snippet, results)
@@ -178,7 +180,7 @@ class Build:
         if len(shown) == 2:
             return shown
         snippet, columns, meta, found = shown
-        body = transcript(snippet, columns, title, meta)
+        body = wrapped(snippet, columns, transcript(snippet, columns, title, meta))
         if found:
             return failure("\n".join(found), [body]), self._located(found, [relative])
         return body, []
@@ -284,7 +286,22 @@ class Build:
                 )
             )
 
-        return self.memo.get((kind, prefix, markdown, _fingerprint(md)), convert)
+        return self.memo.get((kind, prefix, markdown, _fingerprint(md)), lambda: _searchable_once(convert()))
+
+
+def wrapped(snippet: Snippet, columns: Sequence[Column], body: str) -> str:
+    """The shown snippet inside a <div> that says which interpreters each tab covers and what Copy copies.
+
+    docs/javascripts/outputs.js reads data-tab-keys to open the reader's
+    interpreter's tab; Material's copy button copies data-copy when an ancestor
+    has it: the inputs alone, as a reader would paste them.
+    """
+    keys = ";".join(" ".join(column.keys) for column in columns)
+    attributes = f'data-tab-keys="{keys}"'
+    if snippet.kind != "script":
+        inputs = "".join(step.source for step in snippet.steps).rstrip("\n")
+        attributes += f' data-copy="{html.escape(inputs)}"'
+    return f'<div class="snippet" {attributes} markdown>\n\n{body}\n\n</div>'
 
 
 def extract(output: str, pattern: str | None) -> str:
@@ -314,6 +331,39 @@ def recorded_columns(snippet: Snippet) -> list[Column]:
     labelled = {label for step in snippet.steps for v in step.expected for label in (v.labels or ())}
     keys = [k for k in supported_keys() if k in labelled] or supported_keys()
     return columns_of([(key, [step.expected_for(key)[0] or "" for step in snippet.steps]) for key in keys])
+
+
+_SET = re.compile(
+    r'<div class="tabbed-set.*?<div class="tabbed-content">(?:.(?!<div class="tabbed-set))*', re.DOTALL
+)
+
+
+def _searchable_once(converted: str) -> str:
+    """Tab labels, and every tab but the open one, out of the search index (Material's data-search-exclude).
+
+    Indexed, "3.12" found every tab set's glued labels, and each example turned
+    up once per tab. Our fences' tab sets are never nested.
+    """
+
+    def one_set(match: re.Match[str]) -> str:
+        block = match.group(0)
+        radios = re.findall(r"<input[^>]*>", block.split('<div class="tabbed-labels"', 1)[0])
+        selected = next((n for n, radio in enumerate(radios) if "checked" in radio), 0)
+        pieces = block.split('<div class="tabbed-block">')
+        marked = [pieces[0]] + [
+            (
+                '<div class="tabbed-block">'
+                if n == selected
+                else '<div class="tabbed-block" data-search-exclude="true">'
+            )
+            + piece
+            for n, piece in enumerate(pieces[1:])
+        ]
+        return "".join(marked).replace(
+            '<div class="tabbed-labels">', '<div class="tabbed-labels" data-search-exclude="true">'
+        )
+
+    return _SET.sub(one_set, converted)
 
 
 def _fingerprint(md: Markdown) -> str:

@@ -38,9 +38,13 @@ _ALLOWED_ATTRIBUTES = {"title"}
 
 class SnippetExtension(Extension):  # type: ignore[misc]
     def __init__(self, build: Build | None = None, **kwargs: Any) -> None:
-        # A test passes its own Build; a site uses the process's, from the environment.
+        self.config = {
+            "source_url": ["", "the URL snippets/<path> is browsed at; each example links its file"]
+        }
         super().__init__(**kwargs)
+        # A test passes its own Build; a site uses the process's, from the environment.
         self.build: Build = build or shared_build()
+        self.build.source_url = self.getConfig("source_url") or None
         self.prefixes: Counter[str] = Counter()  # per page: fences that used each id prefix
 
     def extendMarkdown(self, md: Markdown) -> None:

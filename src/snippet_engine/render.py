@@ -23,7 +23,7 @@ LANGUAGES = {"pycon": "pycon", "console": "console", "script": "python"}
 # Provenance lines say where an output came from, not what the page teaches:
 # kept out of the search index (Material's data-search-exclude), so a search
 # for "3.12" finds the text about 3.12 rather than every snippet's line.
-META = '<p class="snippet-meta" data-search-exclude>'
+META = '<p class="snippet-meta" data-search-exclude="true">'  # tables' provenance line
 _BACKTICKS = re.compile("`+")
 
 
@@ -92,10 +92,10 @@ def default(columns: Sequence[Column]) -> int:
 
 
 def tabs(items: Sequence[tuple[str, str]], selected: int) -> str:
-    """pymdownx.tabbed content tabs, the `selected` one open (`===!`)."""
+    """pymdownx.tabbed content tabs, the `selected` one open (`===+`)."""
     out = []
     for index, (title, body) in enumerate(items):
-        out.append(f'==={"!" if index == selected else ""} "{title}"')
+        out.append(f'==={"+" if index == selected else ""} "{title}"')
         out.extend(("    " + line) if line else "" for line in body.splitlines())
         out.append("")
     return "\n".join(out)
@@ -126,7 +126,7 @@ def exercise(
         reveal = [f"**{c.label}**\n\n{_block_of(snippet, c.outputs[-1])}" for c in columns]
     return "\n\n".join(
         [
-            '<div class="predict" data-predict markdown>',
+            '<div class="predict" data-predict="true" markdown>',
             '<p class="predict-title"><strong>Predict the output</strong></p>',
             _block(snippet, question, set()),
             f'<fieldset class="predict-choices"><legend>{html.escape(ask)}</legend>\n'
@@ -161,29 +161,39 @@ def names(interpreters: Sequence[Interpreter]) -> str:
 
 
 def provenance(
-    snippet: Snippet, interpreters: Sequence[Interpreter], same: bool, missing: Sequence[str], hash_seed: str
+    snippet: Snippet,
+    interpreters: Sequence[Interpreter],
+    same: bool,
+    missing: Sequence[str],
+    hash_seed: str,
+    source: str | None = None,
 ) -> str:
-    # Short enough for a phone: one lead, the exact versions once, the file.
-    lead = (
-        f"Same output on {names(interpreters)}"
-        if same
-        else "Differs between interpreters (highlighted lines)"
-    )
-    details = [lead] if same else [lead, f"ran on {names(interpreters)}"]
-    details += [f"PYTHONHASHSEED={hash_seed}", snippet.display_path]
+    """One short line (where it ran, whether outputs differ, the file), the exact versions behind a tap."""
+    lead = f"Ran on {group_label([i.key for i in interpreters])}"
+    if not same:
+        lead += '<span class="snippet-meta-differs"> · outputs differ (highlighted)</span>'
+    exact = [f"Exact versions: {names(interpreters)}.", f"Hash seed {hash_seed} (PYTHONHASHSEED)."]
     if snippet.options.versions:
-        details.append(f"{snippet.options.versions} only: {snippet.options.why}")
+        exact.append(f"Only for {snippet.options.versions}: {snippet.options.why}.")
     if missing:
-        details.append("not installed for this build: " + ", ".join(describe_key(k) for k in missing))
-    body = " · ".join(html.escape(d) for d in details)
+        exact.append("Not run in this build: " + ", ".join(describe_key(k) for k in missing) + ".")
+    body = " ".join(html.escape(part) for part in exact)
     note = ""
     if snippet.options.varies:
         note = f'\n\n!!! info "Varies from run to run"\n\n    {html.escape(snippet.options.varies)}'
-    return f"{META}{body}</p>{note}"
+    return _meta(f"<details><summary>{lead}</summary><p>{body}</p></details>", snippet, source) + note
 
 
-def recorded_meta(snippet: Snippet) -> str:
-    return f"{META}Execution off: recorded outputs · {html.escape(snippet.display_path)}</p>"
+def _meta(inner: str, snippet: Snippet, source: str | None) -> str:
+    path = html.escape(snippet.display_path)
+    if source:
+        href = html.escape(source + snippet.display_path.removeprefix("snippets/"))
+        path = f'<a class="snippet-source" href="{href}">{path}</a>'
+    return f'<div class="snippet-meta" data-search-exclude="true">{inner} · {path}</div>'
+
+
+def recorded_meta(snippet: Snippet, source: str | None = None) -> str:
+    return _meta("Execution off: recorded outputs", snippet, source)
 
 
 def cell(output: str) -> str:
