@@ -54,7 +54,9 @@ def _block(snippet: Snippet, column: Column, marked: set[tuple[int, int]]) -> st
         if snippet.kind != "script":
             lines.extend(prompted(snippet.kind, snippet.steps[index].source))
         for position, line in enumerate(output_lines(output)):
-            lines.append(line)
+            # A terminal moves a tab to the next multiple of 8 columns; left
+            # as is, Markdown turned it into spaces to its own 4-column stops.
+            lines.append(line.expandtabs(8))
             if (index, position) in marked:
                 marks.append(len(lines))
     text = "\n".join(lines)
@@ -142,7 +144,7 @@ def exercise(
 
 
 def _block_of(snippet: Snippet, output: str) -> str:
-    return fenced("text", output.rstrip("\n") or "(nothing)")
+    return fenced("text", output.rstrip("\n").expandtabs(8) or "(nothing)")
 
 
 def columns_of(results: Sequence[tuple[str, Sequence[str]]]) -> list[Column]:
@@ -154,7 +156,7 @@ def columns_of(results: Sequence[tuple[str, Sequence[str]]]) -> list[Column]:
 
 
 def names(interpreters: Sequence[Interpreter]) -> str:
-    """'CPython 3.10.13, 3.11.7 and PyPy 3.9.16 (7.3.11)': exact versions, grouped."""
+    """'CPython 3.11.7, 3.12.1 and PyPy 3.11.17 (8.0.1)': exact versions, grouped."""
     cpython = [i.full_version for i in interpreters if i.implementation == "cpython"]
     others = [i.exact_label for i in interpreters if i.implementation != "cpython"]
     return " and ".join(([f"CPython {', '.join(cpython)}"] if cpython else []) + others)
