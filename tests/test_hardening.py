@@ -20,7 +20,6 @@ from conftest import found_interpreters
 from sites import ROOT, build_mini_site
 
 from snippet_engine import Interpreter, RunResult, parse
-from snippet_engine.kinds import WORKDIR_SHOWN
 from snippet_engine.run import Runner
 from snippet_engine.sandbox import default_run_base
 
@@ -135,7 +134,7 @@ def test_control_characters_and_bad_utf8_are_shown_as_escapes(runner: Runner, ne
 
 def test_the_temporary_directory_is_shown_under_a_stable_name(runner: Runner, newest: Interpreter) -> None:
     snippet = parse(Path("t.pycon"), ">>> import os\n>>> os.getcwd()\n")
-    assert runner(snippet, newest).steps[1].output == f"'{WORKDIR_SHOWN}/work'\n"
+    assert runner(snippet, newest).steps[1].output == "'/home/you/demo'\n"
 
 
 @pytest.fixture(scope="module")

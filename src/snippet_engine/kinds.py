@@ -24,7 +24,18 @@ from .snippet import Snippet
 
 WORKER = Path(__file__).with_name("_worker.py")
 HASH_SEED = "0"
-WORKDIR_SHOWN = "/tmp/snippet"  # how the random temporary directory appears in outputs
+WORKDIR_SHOWN = "/tmp/snippet"  # how the run directory itself appears in outputs (rarely seen)
+# How the run's folders appear in outputs: as a reader's own machine would show them.
+SHOWN_AS = (("work", "/home/you/demo"), ("home", "/home/you"), ("tmp", "/tmp"))
+
+
+def shown_paths(root: str) -> list[tuple[str, str]]:
+    """(path in a run directory, how outputs show it), longest first, for every spelling of `root`."""
+    pairs = []
+    for spelling in dict.fromkeys((root, os.path.realpath(root))):
+        pairs += [(f"{spelling}/{folder}", shown) for folder, shown in SHOWN_AS]
+        pairs.append((spelling, WORKDIR_SHOWN))
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
 # Everything of a run's environment but its paths: part of the cache key.
 ENVIRONMENT = {
     "LANG": "C.UTF-8",
@@ -97,9 +108,10 @@ class Run:
     def decode(self, data: bytes) -> str:
         """Bytes a process wrote -> text that is safe to show and to store."""
         text = data.decode("utf-8", errors="backslashreplace")
-        # The temporary directory's random name would make every build differ.
-        for spelling in {str(self.root), os.path.realpath(self.root)}:
-            text = text.replace(spelling, WORKDIR_SHOWN)
+        # The run directory's random name would make every build differ, and a
+        # reader's terminal shows their own folders, not a sandbox's.
+        for real, shown in shown_paths(str(self.root)):
+            text = text.replace(real, shown)
         # Control characters (ANSI escapes, bare carriage returns) would be
         # interpreted by a terminal or hidden by a browser: show them as escapes.
         return "".join(
