@@ -129,7 +129,8 @@ def test_execution_off_shows_the_records_and_runs_nothing(tmp_path: Path) -> Non
     assert "Execution off: recorded outputs" in markdown_text
     assert "CPython 3.12" in markdown_text and "PyPy 3.11" in markdown_text
     table, _ = build.render(parse_body("snippet-table", "x is y | a/diff.pycon"), None)
-    assert "<code>False</code>" in table and "<code>True</code>" in table
+    # The cell that differs from the newest CPython's is marked.
+    assert "<code>False</code>" in table and '<code class="snippet-differs">True</code>' in table
     listing, _ = build.render(parse_body("interpreters", ""), None)
     assert "ran no interpreter" in listing
     assert runner.runs == []

@@ -4,7 +4,8 @@ A key covers everything that can change an output and nothing else: the
 snippet's inputs (never its recorded outputs, so `make update` re-runs
 nothing), its kind, path and timeout; the interpreter (path, versions); the
 code that runs inside the sandbox (worker and launcher), the run environment,
-how outputs spell the run's folders, the limits and the sandbox. Messages and rendering may be reworded freely.
+how outputs spell the run's folders, the limits and the sandbox. Messages
+and rendering may be reworded freely.
 Writes go to a temporary file renamed into place, so concurrent writers
 (pytest-xdist, `mkdocs serve` beside `make test`) never leave half an entry;
 an entry that is not exactly a stored result is treated as missing.
@@ -36,7 +37,9 @@ def engine_digest(sandbox: str) -> str:
     for source in (WORKER, LAUNCHER):
         digest.update(source.read_bytes())
     shown = [WORKDIR_SHOWN, SHOWN_AS]  # how outputs spell the run's folders
-    digest.update(json.dumps([ENVIRONMENT, shown, OUTPUT_CAP, MEMORY_LIMIT, sandbox], sort_keys=True).encode())
+    digest.update(
+        json.dumps([ENVIRONMENT, shown, OUTPUT_CAP, MEMORY_LIMIT, sandbox], sort_keys=True).encode()
+    )
     return digest.hexdigest()
 
 

@@ -84,13 +84,17 @@ def transcript(snippet: Snippet, columns: Sequence[Column], title: str | None, m
     return "\n\n".join(parts)
 
 
-def default(columns: Sequence[Column]) -> int:
-    """The column a reader sees first: the newest CPython's (free-threaded builds are not the default)."""
+def _newest_cpython(keys: Sequence[str]) -> str | None:
+    """The newest default (GIL) CPython among keys: what a reader most likely runs, shown first."""
     order = supported_keys()
-    newest = [
-        (order.index(k), i) for i, c in enumerate(columns) for k in c.keys if k[0].isdigit() and k[-1] != "t"
-    ]
-    return max(newest)[1] if newest else 0
+    cpythons = [k for k in keys if k[0].isdigit() and not k.endswith("t")]
+    return max(cpythons, key=order.index) if cpythons else None
+
+
+def default(columns: Sequence[Column]) -> int:
+    """The column a reader sees first: the newest CPython's."""
+    newest = _newest_cpython([k for c in columns for k in c.keys])
+    return next((i for i, c in enumerate(columns) if newest in c.keys), 0)
 
 
 def tabs(items: Sequence[tuple[str, str]], selected: int) -> str:
@@ -198,7 +202,7 @@ def recorded_meta(snippet: Snippet, source: str | None = None) -> str:
     return _meta("Execution off: recorded outputs", snippet, source)
 
 
-def cell(output: str) -> str:
+def cell(output: str, differs: bool = False) -> str:
     """One table cell: the output's last line for a traceback, always as text, never as markup.
 
     Markdown still reads emphasis, links and images inside inline HTML, so every
@@ -212,16 +216,24 @@ def cell(output: str) -> str:
         for line in text.split("\n")
     ]
     escaped = "<br>".join(lines)
-    return f"<code>{escaped}</code>" if escaped else "<em>nothing</em>"
+    mark = ' class="snippet-differs"' if differs else ""
+    return f"<code{mark}>{escaped}</code>" if escaped else f"<em{mark}>nothing</em>"
 
 
 def table(rows: Sequence[tuple[str, dict[str, str]]], columns: Sequence[tuple[str, str]], meta: str) -> str:
     """`rows`: (label, key -> the last input's output); `columns`: (key, heading), one per interpreter."""
     lines = ["| What we asked | " + " | ".join(heading for _, heading in columns) + " |"]
     lines.append("|---|" + "---|" * len(columns))
+    reference = _newest_cpython([key for key, _ in columns]) or ""
     for label, by_key in rows:
-        cells = [cell(by_key[key]) if key in by_key else "<em>not run</em>" for key, _ in columns]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        # A cell that is not what the newest CPython printed is marked, so the difference shows.
+        shown = [
+            cell(by_key[k], reference in by_key and by_key[k] != by_key[reference])
+            if k in by_key
+            else "<em>not run</em>"
+            for k, _ in columns
+        ]
+        lines.append(f"| {label} | " + " | ".join(shown) + " |")
     return "\n".join(lines) + "\n\n" + meta
 
 
