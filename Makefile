@@ -27,13 +27,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## Create .venv and install pinned dependencies
 
-# From Debian: PyPy (one more column on the pages), Chromium (browser tests)
-# and bubblewrap (the snippet sandbox). Installed as root, or with sudo where it
-# needs no password; otherwise the tests that need them say so by name.
+# From Debian: Chromium (browser tests), bubblewrap (the snippet sandbox) and
+# hyperfine (make bench). Installed as root, or with sudo where it needs no
+# password; otherwise the tests that need them say so by name. (PyPy 3.11 and
+# the newer CPythons come from `make pythons`: Debian 12's pypy3 is PyPy 3.9.)
 SYSTEM_PACKAGES := $(strip \
-  $(if $(shell command -v pypy3),,pypy3) \
   $(if $(or $(SNIPPET_BROWSER),$(wildcard /usr/bin/chromium)),,chromium) \
-  $(if $(shell command -v bwrap),,bubblewrap))
+  $(if $(shell command -v bwrap),,bubblewrap) \
+  $(if $(shell command -v hyperfine),,hyperfine))
 
 system-deps:
 ifneq ($(SYSTEM_PACKAGES),)
@@ -46,13 +47,24 @@ ifneq ($(SYSTEM_PACKAGES),)
 	fi
 endif
 
+# The supported interpreters the engine does not find, installed into
+# ~/.cache/python-under-the-hood/pythons (SNIPPET_PYTHONS_CACHE) and listed
+# with their exact versions: scripts/install_pythons.py. Under CI=true one that
+# stays missing is an error; elsewhere the tests that need it skip by name.
+PYTHONS_ARGS ?= $(if $(filter 1 true yes,$(CI)),--require)
+
+pythons: $(STAMP) ## Install the supported interpreters that are missing; list them all
+	$(BIN)/python scripts/install_pythons.py $(PYTHONS_ARGS)
+
+# Never waits for an install: the interpreters already here run the snippets,
+# and the build log and the pages name the supported ones it lacks.
 serve: $(STAMP) ## Serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 build: $(STAMP) ## Strict build into site/
 	$(BIN)/mkdocs build --strict
 
-test: $(STAMP) system-deps ## Run the whole suite (snippets, engine, strict build, browser)
+test: $(STAMP) system-deps pythons ## Run the whole suite (snippets, engine, strict build, browser)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 update: $(STAMP) ## Record real outputs into every snippet file (review the diff!)
@@ -64,7 +76,7 @@ interpreters: $(STAMP) ## Show the interpreters the engine found
 repl-check: $(STAMP) ## Type every transcript into each interpreter's real REPL and compare with the records
 	$(BIN)/python scripts/repl_check.py $(REPL_CHECK_ARGS)
 
-bench: $(STAMP) ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
+bench: $(STAMP) system-deps ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
 	$(BIN)/python scripts/bench.py
 
 # Lighthouse, axe-core, links and external requests on every page of the
@@ -86,4 +98,4 @@ lint: $(STAMP) ## ruff and mypy --strict on the engine, tests and scripts
 clean: ## Remove the site, caches and the virtual environment
 	rm -rf site .cache test-artifacts .pytest_cache .mypy_cache .ruff_cache $(VENV)
 
-.PHONY: help setup system-deps serve build test update interpreters repl-check bench lint clean
+.PHONY: help setup system-deps pythons serve build test update interpreters repl-check bench lint clean

@@ -31,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def settings(pytestconfig: pytest.Config) -> Settings:
-    settings = Settings.from_environ(root=ROOT)
+    settings = Settings.from_environ()
     if pytestconfig.getoption("--no-snippet-cache"):
         settings = dataclasses.replace(settings, use_cache=False)
     return settings

@@ -177,7 +177,7 @@ def test_the_build_reports_each_failure_precisely(hostile_build, name: str, line
     blocks = [b for b in build.log.split("WARNING") if f"snippets/hostile/{name}" in b]
     assert blocks, f"no warning names snippets/hostile/{name}"
     text = blocks[0]
-    assert f"snippets/hostile/{name}:{line} on {interp.label}" in text
+    assert f"snippets/hostile/{name}:{line} on {interp.exact_label}" in text
     assert f"docs/{Path(name).stem}.md" in text
     assert what in text
 

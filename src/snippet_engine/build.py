@@ -57,6 +57,7 @@ class Build:
         self._announced = False
         self._lock = threading.Lock()
         self.source_url: str | None = None  # where the snippet files are browsed, from the extension's config
+        self._converting = threading.local()  # set while a fence's Markdown is converted
 
     def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
         found = []
@@ -72,7 +73,14 @@ class Build:
         return tuple(sorted(found))
 
     def begin_page(self) -> None:
-        """Called for every page: a changed site means a new build has begun."""
+        """Called for every page: a changed site means a new build has begun.
+
+        Not for the Markdown instances markdown-exec makes to convert each
+        fence's own Markdown: walking the site for every fence made a build
+        quadratic in the number of snippets.
+        """
+        if getattr(self._converting, "active", False):
+            return
         signature = self._current_signature()
         with self._lock:
             if signature == self._signature:
@@ -275,16 +283,20 @@ class Build:
         """A fence's Markdown -> HTML through the page's own extensions (tabs, admonitions, pygments)."""
 
         def convert() -> str:
-            return str(
-                base_format(
-                    language=kind,
-                    run=lambda code, **_: markdown,
-                    code=prefix,
-                    md=md,
-                    update_toc=False,
-                    id_prefix=prefix,
+            self._converting.active = True
+            try:
+                return str(
+                    base_format(
+                        language=kind,
+                        run=lambda code, **_: markdown,
+                        code=prefix,
+                        md=md,
+                        update_toc=False,
+                        id_prefix=prefix,
+                    )
                 )
-            )
+            finally:
+                self._converting.active = False
 
         return self.memo.get((kind, prefix, markdown, _fingerprint(md)), lambda: _searchable_once(convert()))
 
