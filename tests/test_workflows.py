@@ -1,5 +1,7 @@
 """Lint `.github/` with actionlint and zizmor; any finding fails the test.
 
+The workflows must also install exactly the interpreters the engine supports.
+
 actionlint catches workflows GitHub would reject or run wrongly (bad keys,
 expressions, job graphs); zizmor catches insecure ones (unpinned actions,
 template injection, excessive permissions, dangerous triggers). A negative
@@ -21,10 +23,14 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+
+from snippet_engine.interpreters import parse_key, supported_keys
 
 REPO = Path(__file__).resolve().parents[1]
 GITHUB_DIR = REPO / ".github"
@@ -217,3 +223,79 @@ def test_linters_catch_a_bad_workflow(actionlint: list[str], tmp_path: Path) -> 
     audits, zizmor_report = run_zizmor(tmp_path / ".github")
     missing = {"unpinned-uses", "dangerous-triggers", "template-injection"} - set(audits)
     assert not missing, f"zizmor missed {sorted(missing)}:\n" + "\n".join(zizmor_report)
+
+
+# ------------------------------------------------- the interpreters they install
+
+WORKFLOWS = sorted((GITHUB_DIR / "workflows").glob("*.y*ml"))
+
+
+def setup_python_spelling(key: str) -> str:
+    """How actions/setup-python names a supported interpreter: '3.12', '3.13t', 'pypy3.11'."""
+    implementation, language, free_threaded = parse_key(key)
+    if implementation == "pypy":
+        return f"pypy{language}"
+    return f"{language}{'t' if free_threaded else ''}"
+
+
+def _mappings(node: object) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        node = list(node.values())
+    if isinstance(node, list):
+        for item in node:
+            yield from _mappings(item)
+
+
+def interpreter_drift(text: str) -> list[str]:
+    """How a workflow's interpreters differ from the supported list; empty when they agree.
+
+    Every `python-version:` must list exactly the supported interpreters, each
+    once; every setup-python step must have one; and a matrix of venv hosts
+    (`python:`) may only name supported, GIL-enabled CPythons.
+    """
+    wanted = sorted(setup_python_spelling(key) for key in supported_keys())
+    hosts = [key for key in supported_keys() if parse_key(key)[0] == "cpython" and not parse_key(key)[2]]
+    problems = []
+    mappings = list(_mappings(yaml.safe_load(text)))
+    for mapping in mappings:
+        uses, settings, matrix = mapping.get("uses"), mapping.get("with"), mapping.get("matrix")
+        if str(uses).startswith("actions/setup-python@") and "python-version" not in (settings or {}):
+            problems.append(f"step {mapping.get('name')!r} sets up no python-version")
+        if "python-version" in mapping:
+            versions = str(mapping["python-version"]).split()
+            missing = sorted(set(wanted) - set(versions))
+            repeated = {version for version in versions if versions.count(version) > 1}
+            extra = sorted(set(versions) - set(wanted)) + sorted(repeated)
+            if missing or extra:
+                problems.append(f"python-version {versions}: missing {missing}, extra {extra}")
+        for host in matrix.get("python", []) if isinstance(matrix, dict) else []:
+            if str(host) not in hosts:
+                problems.append(f"matrix python {host!r} is not a supported CPython")
+    if not any("python-version" in mapping for mapping in mappings):
+        problems.append("no python-version list")
+    return problems
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+def test_workflows_install_exactly_the_supported_interpreters(workflow: Path) -> None:
+    assert not interpreter_drift(workflow.read_text(encoding="utf-8"))
+
+
+def test_a_drifted_workflow_is_caught() -> None:
+    text = (GITHUB_DIR / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "            3.15\n" in text and '"3.15"]' in text
+    # Each drift on its own: one version dropped, an unsupported one added,
+    # a free-threaded build missing its `t`, a venv host that is not supported.
+    drifted = [
+        text.replace("            3.15\n", "", 1),
+        text.replace("            pypy3.11\n", "            pypy3.11\n            3.10\n", 1),
+        text.replace("            3.13t\n", "            3.13\n", 1),
+        text.replace('"3.15"]', '"3.10"]', 1),
+    ]
+    reports = [interpreter_drift(copy) for copy in drifted]
+    assert any("missing ['3.15'], extra []" in p for p in reports[0]), reports[0]
+    assert any("missing [], extra ['3.10']" in p for p in reports[1]), reports[1]
+    assert any("missing ['3.13t'], extra ['3.13']" in p for p in reports[2]), reports[2]
+    assert reports[3] == ["matrix python '3.10' is not a supported CPython"], reports[3]
+    assert interpreter_drift(text.replace("python-version:", "python-versions:")) != []
