@@ -1,3 +1,4 @@
+#| implementations: cpython pypy
 from collections.abc import Hashable
 
 samples = [
