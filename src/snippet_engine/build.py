@@ -263,7 +263,7 @@ class Build:
         index = steps[-1]
         try:
             if value.key == "all":
-                parts = [(extract(c.outputs[index], value.pattern), c.label) for c in columns]
+                parts = [(extract(c.outputs[index], value.pattern), c.keys) for c in columns]
                 text = join_values(parts)
             else:
                 column = next((c for c in columns if value.key in c.keys), None)
@@ -329,12 +329,16 @@ def extract(output: str, pattern: str | None) -> str:
     return text
 
 
-def join_values(parts: Sequence[tuple[str, str]]) -> str:
-    """[('5', 'CPython 3.11'), ('7', 'PyPy 3.11')] -> '5 on CPython 3.11 and 7 on PyPy 3.11'."""
+def join_values(parts: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """[("5", ["3.11"]), ("7", ["3.12"])] -> "5 on CPython 3.11 and 7 on CPython 3.12".
+
+    Grouped by the value itself: columns that differ elsewhere in their output
+    but agree on this value are named together.
+    """
     merged: dict[str, list[str]] = {}
-    for text, label in parts:
-        merged.setdefault(text, []).append(label)
-    phrases = [f"{text} on {' and '.join(labels)}" for text, labels in merged.items()]
+    for text, keys in parts:
+        merged.setdefault(text, []).extend(keys)
+    phrases = [f"{text} on {group_label(keys)}" for text, keys in merged.items()]
     return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 

@@ -178,6 +178,8 @@ def to_svg(drawing: Drawing, title_id: str) -> str:
     if laid_out.returncode != 0:
         raise DrawingError(f"graphviz-pure failed: {laid_out.stderr.strip()[-300:]}")
     svg = _DROP.sub("", laid_out.stdout).strip()
+    # Graphviz numbers its groups graph0, node1, edge1 in every drawing: unique per page only with a prefix.
+    svg = re.sub(r'\bid="', f'id="{title_id}-', svg)
     svg = svg.replace('stroke="black"', 'stroke="currentColor"').replace(
         'fill="black"', 'fill="currentColor"'
     )
