@@ -1,6 +1,6 @@
 #| implementations: cpython pypy
-x = 1000
-y = 1000
+x = 2000
+y = 2000
 print(x is y)
 print(x == y)
 
