@@ -1,8 +1,9 @@
 """No output is typed into prose: a value a snippet prints reaches a sentence only as an inline value.
 
-The scan collects the distinctive values the snippets' records hold (long
-numbers, number tuples, cache tags, bytecode instruction names) and looks for
-them in each chapter's prose: outside code blocks, outside inline values
+For each page, the scan collects the distinctive values that the records of
+the snippets it embeds hold (long numbers, number tuples, cache tags,
+bytecode instruction names; not what the snippets' own inputs say) and looks
+for them in the page's prose: outside code blocks, outside inline values
 (`#!out ...`), in the text a reader reads. A hit is a value typed by hand,
 which goes stale the day a new version prints something else.
 """
@@ -10,11 +11,12 @@ which goes stale the day a new version prints something else.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
-from snippet_engine import parse
+from snippet_engine import Settings, open_project, parse
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S)
 _INLINE_VALUE = re.compile(r"`#!out [^`]+`")
@@ -31,11 +33,12 @@ _NOT_OUTPUTS = {"1000"}
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
 
-def _printed_values() -> set[str]:
+def _printed_values(relatives: list[str]) -> set[str]:
     values: set[str] = set()
-    for path in sorted((ROOT / "snippets").rglob("*")):
-        if path.suffix not in (".pycon", ".py", ".console") or not path.is_file():
-            continue
+    for relative in relatives:
+        path = ROOT / "snippets" / relative
+        if not path.is_file():
+            continue  # a dangling fence is another test's failure
         snippet = parse(path.relative_to(ROOT), path.read_text(encoding="utf-8"))
         outputs = "\n".join(variant.text for step in snippet.steps for variant in step.expected)
         inputs = "\n".join(step.source for step in snippet.steps)
@@ -51,20 +54,27 @@ def _prose(markdown: str) -> str:
     return _LINK_TARGET.sub(" ", text)
 
 
-_VALUES = _printed_values()
 _PAGES = sorted((ROOT / "docs").rglob("*.md"))
+
+
+def _embedded_by(page: Path) -> list[str]:
+    embedded = open_project(Settings.from_environ(root=ROOT)).embedded()
+    name = page.relative_to(ROOT).as_posix()
+    return [relative for relative, pages in embedded.items() if name in pages]
 
 
 def test_the_scan_knows_some_printed_values() -> None:
     # A scan that found nothing to look for would pass on anything.
-    assert len(_VALUES) > 20, sorted(_VALUES)
+    everything = [relative for page in _PAGES for relative in _embedded_by(page)]
+    assert len(_printed_values(everything)) > 20
 
 
 @pytest.mark.parametrize("page", _PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_no_printed_value_is_typed_into_prose(page: object) -> None:
-    prose = _prose(page.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+def test_no_printed_value_is_typed_into_prose(page: Path) -> None:
+    values = _printed_values(_embedded_by(page))
+    prose = _prose(page.read_text(encoding="utf-8"))
     typed = []
     for pattern in _VALUE_PATTERNS:
-        typed += [match for match in pattern.findall(prose) if match in _VALUES]
+        typed += [match for match in pattern.findall(prose) if match in values]
     hint = "use `#!out path[:line] key [/regex/]`"
     assert not typed, f"values a snippet prints, typed into the prose ({hint}): {sorted(set(typed))}"

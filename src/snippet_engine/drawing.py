@@ -77,15 +77,22 @@ def _node(item: dict[str, object], data: dict[str, list[object]]) -> Node:
     return Node(str(item["type"]), str(item["label"]), tuple(edges), more)
 
 
+def _weak(node: Node) -> bool:
+    return any(style == "weak" for _, _, style in node.edges)
+
+
 def _contains(node: Node) -> bool:
-    return any(style != "weak" for _, _, style in node.edges) or node.more > 0 or node.type in (
-        "list", "tuple", "dict", "set", "frozenset",
-    )  # fmt: skip
+    """Drawn as a table with one cell per reference it holds (a weak reference has one cell too)."""
+    return bool(node.edges) or node.more > 0 or node.type in ("list", "tuple", "dict", "set", "frozenset")
 
 
 def _label(node: Node) -> str:
     """An HTML-like Graphviz label: a header with the type, then one port per item or attribute."""
     head = html.escape(node.type)
+    if _weak(node):
+        alive = node.edges[0][1] is not None
+        cell = "referent" if alive else "dead"
+        return f'<{_TABLE}<tr><td><b>weakref</b></td><td port="p0">{cell}</td></tr></table>>'
     if not _contains(node):
         value = html.escape(node.label)
         return f"<{_TABLE}<tr><td><i>{head}</i></td><td>{value}</td></tr></table>>"
@@ -117,7 +124,10 @@ def to_dot(drawing: Drawing) -> str:
                 continue
             source = f"n{number}:p{port}" if _contains(node) else f"n{number}"
             dashed = " [style=dashed]" if style == "weak" else ""
-            lines.append(f"  {source} -> n{target}{dashed};")
+            # An object that refers to itself: the loop leaves below its cell and
+            # comes back from below, clear of the neighbouring boxes.
+            ends = (f"{source}:s", f"n{target}:s") if target == number else (source, f"n{target}")
+            lines.append(f"  {ends[0]} -> {ends[1]}{dashed};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -133,11 +143,17 @@ def describe(drawing: Drawing) -> str:
         if number is None:
             return "nothing"
         node = drawing.nodes[number]
+        if _weak(node):
+            return "a weak reference"
         return f"a {node.type}" if _contains(node) else f"the {node.type} {node.label}"
 
     sentences = [f"{name} refers to {thing(target)} (object {target})" for name, target in drawing.names]
     for number, node in enumerate(drawing.nodes):
-        if _contains(node) and node.edges:
+        if _weak(node):
+            target = node.edges[0][1]
+            state = "is dead" if target is None else f"refers to object {target}"
+            sentences.append(f"object {number}, a weak reference, {state}")
+        elif _contains(node) and node.edges:
             held = ", ".join(
                 f"{label + ': ' if label else ''}{'dead' if t is None else f'object {t}'}"
                 for label, t, _ in node.edges
