@@ -27,7 +27,7 @@ def test_separately_entered_1000s_are_different_objects_except_where_constants_a
     runner: Runner, interp: Interpreter
 ) -> None:
     # As the real prompts print it (checked in a terminal by scripts/repl_check.py):
-    # 3.15 and the free-threaded build share int constants between inputs.
+    # 3.15 caches ints up to 1024, and the free-threaded build interns the constants it compiles.
     shared = interp.free_threaded or interp.version_tuple >= (3, 15)
     expected = "True\n" if shared else "False\n"
     assert _outputs(runner, interp, ">>> x = 1000\n>>> y = 1000\n>>> x is y\n") == ["", "", expected]

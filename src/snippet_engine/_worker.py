@@ -238,10 +238,30 @@ def _state(source, flags):
         return "error"
 
 
+def _input_names():
+    """How CPython's basic REPL names each input's code: None up to 3.12 ("<stdin>" for all).
+
+    From 3.13 the C read loop gives input N the filename "<stdin>-N" (3.13.0)
+    or "<stdin-N>" (later), registers its text with linecache so tracebacks
+    show source lines, and the traceback module prints it as "<stdin>". Which
+    spelling this interpreter uses is read off its traceback module's source,
+    without importing it (a prompt imports it only at its first traceback).
+    """
+    if sys.implementation.name != "cpython" or sys.version_info < (3, 13):
+        return None
+    try:
+        with open(os.path.join(os.path.dirname(os.__file__), "traceback.py"), encoding="utf-8") as handle:
+            dashed = '"<stdin>-"' in handle.read()
+    except OSError:
+        dashed = False
+    return "<stdin>-%d" if dashed else "<stdin-%d>"
+
+
 def _run_basic(transcript, namespace):
     """The C read loop of CPython's basic REPL: read lines until an input is complete, run it."""
     flags = 0
     buffer = []
+    names, count = _input_names(), 0
     while True:
         line = transcript.next_line()
         if line is None:
@@ -251,16 +271,25 @@ def _run_basic(transcript, namespace):
         state = _state(source, flags)
         if state == "incomplete":
             continue
-        if state == "empty" and line.strip():
-            continue  # a comment: the C loop shows "..." and reads on
         buffer = []
-        if state == "empty":
+        if state == "empty":  # an empty Enter or a comment: a complete input that does nothing
+            count += 1
             continue
+        filename = "<stdin>" if names is None else names % count
         try:
-            code = compile(source + "\n", "<stdin>", "single", flags, True)
-        except (OverflowError, SyntaxError, ValueError):
+            code = compile(source + "\n", filename, "single", flags, True)
+        except (OverflowError, SyntaxError, ValueError) as error:
+            if isinstance(error, SyntaxError):
+                error.filename = "<stdin>"  # the C loop reports what it could not parse as <stdin>
             _show(sys.exc_info(), None)  # like the REPL: no traceback header, only the caret display
             continue
+        count += 1
+        if names is not None:
+            import linecache
+
+            # 3.13.0's linecache files the text under the name; later ones under the code object.
+            key = code if hasattr(linecache, "_interactive_cache") else filename
+            linecache._register_code(key, source + "\n", filename)
         try:
             exec(code, namespace)
         except SystemExit:

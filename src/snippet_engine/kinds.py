@@ -26,7 +26,7 @@ WORKER = Path(__file__).with_name("_worker.py")
 HASH_SEED = "0"
 WORKDIR_SHOWN = "/tmp/snippet"  # how the run directory itself appears in outputs (rarely seen)
 # How the run's folders appear in outputs: as a reader's own machine would show them.
-SHOWN_AS = (("work", "/home/you/demo"), ("home", "/home/you"), ("tmp", "/tmp"))
+SHOWN_AS = (("work", "/home/you/demo"), ("home", "/home/you"), ("tmp", "/tmp"), ("bin", "/usr/bin"))
 
 
 def shown_paths(root: str) -> list[tuple[str, str]]:
@@ -36,6 +36,8 @@ def shown_paths(root: str) -> list[tuple[str, str]]:
         pairs += [(f"{spelling}/{folder}", shown) for folder, shown in SHOWN_AS]
         pairs.append((spelling, WORKDIR_SHOWN))
     return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
 # Everything of a run's environment but its paths: part of the cache key.
 ENVIRONMENT = {
     "LANG": "C.UTF-8",
