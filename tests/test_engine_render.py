@@ -180,3 +180,10 @@ def test_inline_values_put_real_outputs_into_prose(tmp_path: Path) -> None:
         "(3, 12) on CPython 3.12, (3, 13) on CPython 3.13 and (3, 11) on PyPy 3.11",
     ]
     assert 'title="from snippets/a/v.pycon:3"' in html
+
+
+def test_an_inline_value_is_text_never_markup(tmp_path: Path) -> None:
+    text = ">>> print('__pycache__', '<module>', '*a*')\n__pycache__ <module> *a*\n"
+    html = _page(tmp_path, {"a/m.pycon": text}, "It prints `#!out a/m.pycon 3.12`.\n", (CPYTHON_312,))
+    value = re.search(r'<span class="snippet-value"[^>]*>(.*?)</span>', html)
+    assert value is not None and value.group(1) == "__pycache__ &lt;module&gt; *a*"

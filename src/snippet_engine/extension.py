@@ -25,6 +25,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from markdown import Extension, Markdown
+from markdown.util import AtomicString
 from pymdownx.inlinehilite import InlineHiliteException
 from pymdownx.superfences import SuperFencesException
 
@@ -153,5 +154,7 @@ def value_format(src: str, language: str, class_name: str, md: Markdown) -> Elem
         if build.settings.strict:
             raise InlineHiliteException(f"snippet: {message}")
     element = Element("span", {"class": class_name, "title": f"from {where}"})
-    element.text = text  # Python-Markdown escapes it: a value is always text
+    # Atomic: no inline pattern runs on it (`__pycache__` is not emphasis, `<module>`
+    # not markup), and the serializer escapes it. A value is always text.
+    element.text = AtomicString(text)
     return element
