@@ -39,13 +39,13 @@ import sys
 class _Transcript:
     """The lines a person types, and the bookkeeping of which input each belongs to."""
 
-    def __init__(self, inputs, results):
+    def __init__(self, inputs, mark):
         self.lines = []
         for index, source in enumerate(inputs):
             for line in source.split("\n")[:-1] or [""]:
                 self.lines.append((index, line))
         self.count = len(inputs)
-        self.results = results
+        self.mark = mark  # mark(index, status): input `index` has printed all it will
         self.position = 0
         self.current = -1  # the input whose lines were typed last
         self.recorded = 0  # inputs whose results are written
@@ -54,10 +54,8 @@ class _Transcript:
     def _record_up_to(self, last, status=None):
         _flush()
         while self.recorded <= last:
-            found = status if self.recorded == last and status else self._status()
-            self.results.write("%d %d %s\n" % (self.recorded, os.fstat(1).st_size, found))
+            self.mark(self.recorded, status if self.recorded == last and status else self._status())
             self.recorded += 1
-        self.results.flush()
 
     def _status(self):
         error = getattr(sys, "last_value", None)
@@ -392,15 +390,16 @@ def _draw(names, namespace, path):
         json.dump({"names": roots, "nodes": nodes}, handle)
 
 
-def _serve():
-    inputs_path, results_path = sys.argv[1], sys.argv[2]
-    drawing_path, names = (sys.argv[3], sys.argv[4:]) if len(sys.argv) > 3 else (None, [])
-    with open(inputs_path, encoding="utf-8") as handle:
-        inputs = handle.read().split("\0")
-    results = open(results_path, "w", encoding="utf-8")
-    os.set_inheritable(results.fileno(), False)
-    transcript = _Transcript(inputs, results)
+def run_session(inputs, mark):
+    """Type `inputs` (each a "\n"-separated input) into this interpreter's own REPL.
 
+    mark(index, status) is called once per input, in order, when everything
+    it printed has been flushed; SystemExit from an input ends the session
+    (marked "exit") and propagates, as at a real prompt. Returns the REPL's
+    namespace. Used by the engine's runs (_serve) and by the in-browser
+    "Edit and run" panel, which runs this file in Pyodide.
+    """
+    transcript = _Transcript(inputs, mark)
     # What a fresh interactive interpreter has that `python -c` lacks.
     sys.argv[:] = [""]
     if sys.implementation.name == "pypy":
@@ -427,9 +426,27 @@ def _serve():
         transcript.finish("exit")
         raise
     transcript.finish()
+    return namespace
+
+
+def _serve():
+    inputs_path, results_path = sys.argv[1], sys.argv[2]
+    drawing_path, names = (sys.argv[3], sys.argv[4:]) if len(sys.argv) > 3 else (None, [])
+    with open(inputs_path, encoding="utf-8") as handle:
+        inputs = handle.read().split("\0")
+    results = open(results_path, "w", encoding="utf-8")
+    os.set_inheritable(results.fileno(), False)
+
+    def mark(index, status):
+        # stdout and stderr share one file: its size is where this input's output ends.
+        results.write("%d %d %s\n" % (index, os.fstat(1).st_size, status))
+        results.flush()
+
+    namespace = run_session(inputs, mark)
     if names:
         # After the last input: nothing imported here reaches a recorded output.
         _draw(names, namespace, drawing_path)
 
 
-_serve()
+if __name__ == "_snippet_worker":  # as the engine starts it; imported elsewhere, it only defines
+    _serve()
