@@ -153,7 +153,7 @@ def instructions(build: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def engine_runs(settings: Settings, interpreters: list[Interpreter], runs: int) -> dict[str, float]:
     """Median milliseconds of one run of a two-input transcript by the engine's own Runner and sandbox."""
-    sandbox = Sandbox(use_bwrap=settings.sandbox != "none", run_base=settings.run_dir)
+    sandbox = Sandbox.from_settings(settings)
     runner, found = Runner(sandbox), {}
     snippet = parse(Path("snippets/bench/one_run.pycon"), ">>> 6 * 7\n42\n>>> 'ab'.upper()\n'AB'\n")
     try:

@@ -40,7 +40,7 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 @pytest.fixture(scope="session")
 def runner(settings: Settings) -> Iterator[Runner]:
     """The real runner, sandbox included, for tests that run one snippet directly."""
-    sandbox = Sandbox(use_bwrap=settings.sandbox != "none", run_base=settings.run_dir)
+    sandbox = Sandbox.from_settings(settings)
     yield Runner(sandbox)
     sandbox.close()
 

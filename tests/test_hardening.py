@@ -4,6 +4,10 @@ The fixtures in tests/fixtures/hostile/ are real snippet files. Each is run
 through the engine on the newest CPython found, then all of them are built
 together in one throw-away site to show the build names path:line, interpreter
 and what happened, while the good page next to them still renders.
+
+A destructive fixture (it deletes README.md, remounts /...) runs only in the
+bubblewrap sandbox, never with SNIPPET_TRUSTED=1: that is decided before
+anything runs. tests/test_sandbox_*.py show what the sandbox stops.
 """
 
 from __future__ import annotations
@@ -13,19 +17,41 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import found_interpreters
 from sites import ROOT, build_mini_site
 
-from snippet_engine import Interpreter, RunResult, parse
+from snippet_engine import Interpreter, RunResult, Settings, SnippetError, parse
 from snippet_engine.run import Runner
-from snippet_engine.sandbox import default_run_base
+from snippet_engine.sandbox import Sandbox, default_run_base
+from snippet_engine.snippet import read_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
+# Never run outside the sandbox, trusted or not; probe_* are run by the sandbox's own tests.
+DESTRUCTIVE = {"writes_everywhere.py", "probe_isolation.py"}
 _CPYTHONS = [i for i in found_interpreters() if i.implementation == "cpython"]
 pytestmark = pytest.mark.skipif(not _CPYTHONS, reason="no CPython interpreter found")
+
+
+@pytest.fixture(scope="module")
+def runner(settings: Settings) -> Iterator[Runner]:
+    """The engine's runner as the settings make it; nothing runs at all without a sandbox or trust."""
+    sandbox = Sandbox(
+        use_bwrap=settings.sandbox != "none", run_base=settings.run_dir, trusted=settings.trusted
+    )
+    refusal = sandbox.refusal()
+    if refusal is not None:
+        sandbox.close()
+        pytest.skip(refusal)
+    yield Runner(sandbox)
+    sandbox.close()
+
+
+def _sandboxed(runner: Runner) -> bool:
+    return runner.sandbox.bwrap is not None
 
 
 def _fixture_text(name: str) -> str:
@@ -101,7 +127,7 @@ def test_a_child_that_outlives_the_snippet_is_killed(runner: Runner, newest: Int
 def test_writes_and_deletes_never_reach_the_repository(runner: Runner, newest: Interpreter) -> None:
     # Decided before running anything: without the sandbox this snippet would
     # really delete README.md.
-    if runner.sandbox.bwrap is None:
+    if not _sandboxed(runner):
         if os.environ.get("CI"):
             pytest.fail(f"CI needs the bubblewrap sandbox; this machine has: {runner.sandbox.describe()}")
         pytest.skip(
@@ -113,15 +139,21 @@ def test_writes_and_deletes_never_reach_the_repository(runner: Runner, newest: I
     assert (ROOT / "README.md").is_file() and (ROOT / "snippets").is_dir()
     assert not (ROOT / "ESCAPED.txt").exists()
     assert _git_status() == before
-    assert f"refused {ROOT}/ESCAPED.txt" in output
-    assert f"refused {ROOT}/README.md" in output
-    assert "refused /tmp/escape-tmp.txt" in output
+    # The checkout is not in the sandbox at all; / and /tmp are read-only.
+    assert f"refused {ROOT}/ESCAPED.txt FileNotFoundError" in output
+    assert f"refused {ROOT}/README.md FileNotFoundError" in output
+    assert "refused /tmp/escape-tmp.txt OSError" in output
+    assert "refused ../../escape-up-up.txt OSError" in output
     assert not Path("/tmp/escape-tmp.txt").exists()
-    # One level up is still the run's own directory. Two levels up is the
-    # sandbox's scratch folder, emptied after every run: nothing is left behind.
+    # One level up is still the run's own directory, emptied after every run:
+    # nothing is left behind, and nothing of it is on the host.
     assert "wrote ../escape-up.txt" in output
     base = Path(default_run_base() or tempfile.gettempdir())
     assert list(base.glob("**/escape-up*.txt")) == []
+    after = runner(
+        parse(Path("snippets/hostile/after.pycon"), ">>> import os\n>>> os.listdir('..')\n"), newest
+    )
+    assert "escape-up.txt" not in after.steps[1].output
 
 
 def test_control_characters_and_bad_utf8_are_shown_as_escapes(runner: Runner, newest: Interpreter) -> None:
@@ -138,10 +170,16 @@ def test_the_temporary_directory_is_shown_under_a_stable_name(runner: Runner, ne
 
 
 @pytest.fixture(scope="module")
-def hostile_build(tmp_path_factory: pytest.TempPathFactory, newest: Interpreter):  # type: ignore[no-untyped-def]
+def hostile_build(tmp_path_factory: pytest.TempPathFactory, newest: Interpreter, settings: Settings):  # type: ignore[no-untyped-def]
     """All fixtures on pages of one site, plus a good page, built strict on one CPython."""
     tmp = tmp_path_factory.mktemp("hostile")
-    names = sorted(p.name for p in FIXTURES.iterdir())
+    # Decided before anything runs: the destructive fixtures only where the build gets the sandbox.
+    probe = Sandbox(use_bwrap=settings.sandbox != "none", trusted=settings.trusted)
+    sandboxed, refusal = probe.bwrap is not None, probe.refusal()
+    probe.close()
+    if refusal is not None:
+        pytest.skip(refusal)
+    names = sorted(p.name for p in FIXTURES.iterdir() if sandboxed or p.name not in DESTRUCTIVE)
     pages = {"good.md": "# Good\n\n```snippet\ngood/fine.pycon\n```\n"}
     pages.update({f"{Path(n).stem}.md": f"# {n}\n\n```snippet\nhostile/{n}\n```\n" for n in names})
     snippets = {f"hostile/{n}": _fixture_text(n) for n in names}
@@ -208,17 +246,75 @@ def test_markup_in_output_is_shown_as_text(hostile_build) -> None:  # type: igno
     assert "`" * 12 in page
 
 
-def test_a_run_that_kills_the_sandbox_fails_alone(runner: Runner, newest: Interpreter) -> None:
-    # With bubblewrap, runs start from a launcher that lives in the sandbox for
-    # the whole session; a snippet can kill it. That run fails with a message,
-    # and the next run gets a new sandbox and runs normally.
-    if runner.sandbox.bwrap is None:
-        pytest.skip(f"no bubblewrap launcher here ({runner.sandbox.describe()})")
+def test_a_run_that_tries_to_kill_the_sandbox_fails_alone(runner: Runner, newest: Interpreter) -> None:
+    # Runs start from a launcher that lives for the whole session. In the
+    # sandbox it is the PID namespace's init, which a run cannot signal to
+    # death; without it, a run can kill it: then that run fails with a
+    # message, and the next gets a new launcher and runs normally (a launcher
+    # killed from outside, by the OOM killer say: tests/test_sandbox_limits.py).
     killer = parse(
         Path("snippets/hostile/kills_launcher.py"),
-        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('still here')\n",
     )
-    failed = runner(killer, newest)
-    assert failed.error is not None and "sandbox" in failed.error
+    result = runner(killer, newest)
+    if _sandboxed(runner):
+        assert result.error is None and result.steps[0].output == "still here\n"
+    else:
+        assert result.error is not None and "sandbox" in result.error
     after = runner(parse(Path("snippets/hostile/after.pycon"), ">>> 6 * 7\n42\n"), newest)
     assert after.error is None and after.steps[0].output == "42\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            "#| timeout: abc",
+            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not 'abc'",
+        ),
+        (
+            "#| timeout: inf",
+            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not 'inf'",
+        ),
+        (
+            "#| timeout: nan",
+            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not 'nan'",
+        ),
+    ],
+)
+def test_an_impossible_timeout_is_an_error_naming_the_line(header: str, message: str) -> None:
+    with pytest.raises(SnippetError) as caught:
+        parse(Path("snippets/hostile/t.pycon"), f"{header}\n>>> 1\n1\n")
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("label", ["#[foo]", "#[3]", "#[3.12 foo]"])
+def test_a_label_naming_no_interpreter_is_an_error_naming_the_line(label: str) -> None:
+    with pytest.raises(SnippetError) as caught:
+        parse(Path("snippets/hostile/t.pycon"), f">>> 1\n{label}\n1\n")
+    assert str(caught.value).startswith(f"snippets/hostile/t.pycon:2: {label!r} names no interpreter")
+
+
+def test_a_file_that_is_not_utf8_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.pycon"
+    path.write_bytes(">>> 1\n1\n>>> print('café')\n".encode("latin-1"))
+    with pytest.raises(SnippetError) as caught:
+        read_text(path)
+    assert str(caught.value) == f"{path}:3: not UTF-8 (byte 0xe9)"
+
+
+def test_a_garbage_results_file_fails_the_run_with_a_message(runner: Runner, newest: Interpreter) -> None:
+    text = (
+        ">>> import os\n"
+        ">>> _ = open(os.path.join(os.path.dirname(os.getcwd()), 'results'), 'w').write('\\x00 garbage')\n"
+    )
+    result, _ = _run_text(runner, "garbage.pycon", text, newest)
+    assert result.error == "the results file was not written by the worker (changed by the snippet?)"
+    after = runner(parse(Path("snippets/hostile/after.pycon"), ">>> 6 * 7\n42\n"), newest)
+    assert after.error is None
+
+
+def _run_text(runner: Runner, name: str, text: str, interp: Interpreter) -> tuple[RunResult, float]:
+    start = time.monotonic()
+    result = runner(parse(Path("snippets/hostile") / name, text), interp)
+    return result, time.monotonic() - start

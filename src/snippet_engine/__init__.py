@@ -2,12 +2,13 @@
 supported interpreter, and render, check and update them.
 
 Split by job: `settings` (the environment, read once), `interpreters` (which
-exist), `header` and `snippet` (the file format), `fences` (fence bodies),
-`sandbox` and `run`/`kinds` (one fresh process per run), `results`, `cache`,
+exist; `discovery` finds them), `header` and `snippet` (the file format),
+`fences` (fence bodies), `sandbox` (with `launcher`, `exposure`, `cgroups`,
+`limits`) and `run`/`kinds` (one fresh process per run), `results`, `cache`,
 `project` (the one way to a result), `check` (doctest comparison), `record`
 (rewriting records), `render` (results to Markdown), `build` and `extension`
-(the Markdown extension both MkDocs and Zensical run), `plugin` (MkDocs-only
-speed-ups), `cli`.
+(the Markdown extension both MkDocs and Zensical run), `drawing` (memory
+diagrams), `plugin` (MkDocs-only speed-ups), `cli`.
 """
 
 from .check import Mismatch, differing, matches, mismatches, normalise, problems

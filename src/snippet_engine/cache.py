@@ -22,8 +22,9 @@ from pathlib import Path
 
 from .interpreters import Interpreter
 from .kinds import ENVIRONMENT, SHOWN_AS, WORKDIR_SHOWN, WORKER
+from .launcher import LAUNCHER
+from .limits import MEMORY_LIMIT, OUTPUT_CAP
 from .results import RunResult
-from .sandbox import LAUNCHER, MEMORY_LIMIT, OUTPUT_CAP
 from .snippet import Snippet
 
 # Bump when the stored format or the meaning of a key changes.

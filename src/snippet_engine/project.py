@@ -239,7 +239,7 @@ def _yield_to_builder() -> None:
 
 def open_project(settings: Settings) -> Project:
     """A project with the real sandbox, runner, cache and interpreter discovery."""
-    sandbox = Sandbox(use_bwrap=settings.sandbox != "none", run_base=settings.run_dir)
+    sandbox = Sandbox.from_settings(settings)
     runner = Runner(sandbox)
     probe_cache = settings.results_dir / "interpreters.json"
     pythons = settings.pythons_dir

@@ -1,16 +1,19 @@
 """Run one snippet on one interpreter, in a fresh process, in a throw-away directory.
 
-`Runner` is what the project calls: it takes a directory from the sandbox,
-hands the run to the function for the snippet's kind (`kinds`), and turns a
-sandbox failure into a failed result. It remembers each interpreter's
-compiled worker for the life of the process.
+`Runner` is what the project calls: it opens a session of the sandbox (a
+fresh directory, in a launcher that sees the interpreter's own trees), hands
+the run to the function for the snippet's kind (`kinds`), and turns a sandbox
+failure or refusal into a failed result of that run alone. It remembers
+each interpreter's compiled worker for the life of the process.
 """
 
 from __future__ import annotations
 
+import math
 import subprocess
 import threading
 
+from .exposure import interpreter_trees
 from .interpreters import Interpreter
 from .kinds import RUNS, WORKER, Run, prepare_directory
 from .results import RunResult
@@ -35,25 +38,36 @@ class Runner:
 
     def prepare(self, interpreter: Interpreter) -> None:
         """Do now what the first run on this interpreter would do: start the launcher, compile the worker."""
-        self.sandbox.prepare()
+        if self.sandbox.refusal() is None:
+            self.sandbox.prepare(interpreter_trees(interpreter.path, interpreter.base))
         self.compiled_worker(interpreter)
 
     def __call__(self, snippet: Snippet, interpreter: Interpreter) -> RunResult:
-        with self.sandbox.workspace() as root:
-            env = prepare_directory(root, interpreter, snippet)
-            run = Run(snippet, interpreter, root, env, self.sandbox.spawn, self.compiled_worker(interpreter))
-            drawing = None
-            try:
+        # Refused before anything starts: no sandbox and not trusted, or the build is stopping.
+        refusal = self.sandbox.refusal()
+        if refusal is not None:
+            return RunResult(interpreter, (), refusal, 0.0)
+        timeout = snippet.options.timeout
+        if not (
+            math.isfinite(timeout) and timeout > 0
+        ):  # the header allows no such value; an API caller might
+            return RunResult(interpreter, (), f"timeout {timeout!r} is not a number of seconds", 0.0)
+        drawing = None
+        try:
+            worker = self.compiled_worker(interpreter)
+            with self.sandbox.session(interpreter_trees(interpreter.path, interpreter.base)) as session:
+                layout, env = prepare_directory(session.root, interpreter, snippet)
+                run = Run(snippet, interpreter, session, env, worker, layout)
                 steps, error, seconds = RUNS[snippet.kind](run)
-                if snippet.options.draw and error is None:
-                    drawing = run.read(root / "drawing").decode("utf-8", "replace") or None
-            except SandboxError as failure:
-                line = snippet.steps[0].lineno if snippet.steps else 1
-                steps, error, seconds = (
-                    (),
-                    f"the sandbox failed during the run from line {line}: {failure}",
-                    0.0,
-                )
+            if snippet.options.draw and error is None:
+                drawing = run.collected.get("drawing", b"").decode("utf-8", "replace") or None
+        except SandboxError as failure:
+            line = snippet.steps[0].lineno if snippet.steps else 1
+            steps, error, seconds = (
+                (),
+                f"the sandbox failed during the run from line {line}: {failure}",
+                0.0,
+            )
         return RunResult(interpreter, steps, error, round(seconds, 3), drawing)
 
     def compiled_worker(self, interpreter: Interpreter) -> bytes | None:

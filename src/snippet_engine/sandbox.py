@@ -1,196 +1,305 @@
 """Where and how a run's process starts: isolation, limits, timeout.
 
-Every run is started by a small launcher (`_launcher.py`), one per engine
-thread for the whole session: it applies the limits and switches address-space
-randomisation off for itself, so every run it starts inherits them, then
-starts each run as a fresh `exec` with no stdin, kills it at its timeout and
-reports the exit. Where bubblewrap works (`make test` installs it), the
-launcher lives inside a bubblewrap sandbox: a read-only view of the
-filesystem, no network, and its own PID namespace, in which the launcher kills
-whatever a run left behind. Only the thread's scratch folder is writable, and
-it is emptied after every run.
+Snippets may come from a stranger's pull request, and builds often run as
+root, so a run is given nothing it does not need. Every run is started by a
+small launcher (`_launcher.py`), one per engine thread, which lives as PID 1
+of a bubblewrap sandbox:
+
+* no capabilities (`--cap-drop ALL`, for root too) and no new privileges;
+* its own PID, IPC and network namespaces, a /proc of its own, and an
+  environment of nothing (`--clearenv`; the builder's never gets in);
+* of the host's files only /usr, /etc with every entry that is not
+  world-readable masked (/etc/shadow, host keys...), and read-only each
+  interpreter's own tree (its clean venv and the installation it was made
+  from): no home directories, no checkout or `.git`, no /run, /var or /tmp,
+  so no host socket (Docker, ssh-agent, D-Bus) is there to connect to;
+* a read-only root, /dev and /proc/sys; writable only the run's directory
+  (a size-limited tmpfs at `/tmp/snippet`, which is how outputs show it, so
+  the path's length never varies), /dev/shm (a small tmpfs) and /dev/mqueue.
+
+Limits are per run: memory and processes by a cgroup of the launcher's own
+where this process may create one (v2, or v1's memory and pids controllers),
+else watched by the launcher in its PID namespace (and RLIMIT_NPROC, which
+the kernel counts per user namespace, when not root); bytes written by the
+size of the tmpfs; output by kinds.py, across all of a snippet's commands;
+and per process, address space and file size. A run is the first thing the
+OOM killer picks. After each command the launcher kills everything left in
+its namespace; after each run it empties the run's directory, /dev/shm,
+/dev/mqueue and the IPC namespace, so nothing of a run is seen by the next.
+
+Without bubblewrap nothing runs unless the snippets are declared trusted
+(`SNIPPET_TRUSTED=1`); then the launcher runs in a host directory with the
+same limits where they can be had, and nothing of the above isolation.
+
+The engine process keeps nothing on disk that outlives it: a build killed
+with SIGKILL leaves at most empty cgroups (and, trusted, a scratch folder),
+which the next `Sandbox` sweeps as it is made, whether or not it runs
+anything. SIGTERM and Ctrl-C stop every launcher and its run at once, and
+runs still queued fail at once instead of starting.
 """
 
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401  (its exit hook must be registered before ours; see _hook)
 import contextlib
-import json
+import fcntl
+import math
 import os
-import select
-import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, cast
 
-OUTPUT_CAP = 4 * 1024 * 1024  # bytes a snippet may write to any one file, stdout included
-MEMORY_LIMIT = 2 * 1024 * 1024 * 1024  # address space; PyPy's GC needs more than CPython
-LAUNCHER = Path(__file__).with_name("_launcher.py")
-_SCRATCH_PREFIX = "snippet-sandbox-"
-_BWRAP_ISOLATION = ("--unshare-pid", "--unshare-net", "--die-with-parent")
-# How long past a run's own timeout the launcher may take to answer before it is replaced.
-_LAUNCHER_GRACE = 10.0
+from .cgroups import controllers, kill_members, remove_cgroup
+from .exposure import find_bwrap, launcher_python, probe_bwrap, tree_of
+from .launcher import Exit, Launcher, Plan, Retry, SandboxError, rmtree
+from .limits import (
+    CGROUP_PREFIX,
+    LEGACY_PREFIX,
+    MEMORY_LIMIT,
+    OUTPUT_CAP,
+    RUN_DISK,
+    RUN_MEMORY,
+    RUN_PROCESSES,
+    RUN_SHM,
+    SCRATCH_PREFIX,
+    SWEEP_AGE,
+)
+from .settings import Settings
 
+__all__ = ["OUTPUT_CAP", "Exit", "Sandbox", "SandboxError", "Session", "default_run_base", "sweep_stale"]
 
-class SandboxError(RuntimeError):
-    """The launcher died or stopped answering; the run did not complete."""
+TRUST_HINT = (
+    "install bubblewrap (`make test` does), or, only if you trust every snippet in this "
+    "checkout, set SNIPPET_TRUSTED=1 to run them without a sandbox"
+)
 
 
 def default_run_base() -> str | None:
-    """/dev/shm when usable, else None (the system's temp).
-
-    Creating and removing a run's few directories and files cost about 2 ms
-    on a disk (a journaled ext4 here) and 0.5 ms in memory.
-    """
+    """/dev/shm when usable, else None (the system's temp): where runs go without bubblewrap."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
-def find_bwrap() -> str | None:
-    """bubblewrap, if it works here (it needs user namespaces or root)."""
-    found = shutil.which("bwrap")
-    if found is None:
-        return None
-    trial = [found, "--ro-bind", "/", "/", *_BWRAP_ISOLATION, "true"]
-    return found if subprocess.run(trial, capture_output=True, check=False).returncode == 0 else None
+class Session:
+    """One run: its commands share a directory, emptied when the session ends."""
 
+    def __init__(self, sandbox: Sandbox, needs: frozenset[str]) -> None:
+        self._sandbox, self._needs = sandbox, needs
+        self._launcher = sandbox._launcher(needs)
+        self._laid_out = False
+        self._ended = False
 
-class _Launcher:
-    def __init__(self, bwrap: str | None, run_base: str | None) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=run_base))
-        config = json.dumps({"memory": MEMORY_LIMIT, "output": OUTPUT_CAP, "own_pid_namespace": bool(bwrap)})
-        command = [sys.executable, "-I", "-S", str(LAUNCHER), config]
-        if bwrap:
-            command = [
-                bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--bind", str(self.base), str(self.base), *_BWRAP_ISOLATION, "--chdir", str(self.base),
-                "--", *command,
-            ]  # fmt: skip
-        # --die-with-parent ties the sandbox to this thread: it goes when the thread does.
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
-        )
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
+    @property
+    def root(self) -> str:
+        """The run's directory, as the run sees it."""
+        return self._launcher.root
 
     def run(
-        self, command: Sequence[str], cwd: Path, env: dict[str, str], output: Path, timeout: float
-    ) -> tuple[int | None, float]:
-        request = {
-            "argv": list(command),
-            "cwd": str(cwd),
-            "env": env,
-            "output": str(output),
-            "timeout": timeout,
-        }
-        stdin, stdout = cast(IO[str], self.process.stdin), cast(IO[str], self.process.stdout)
-        try:
-            stdin.write(json.dumps(request) + "\n")
-            stdin.flush()
-        except OSError as error:
-            raise SandboxError(f"the sandbox's launcher is gone ({error})") from error
-        ready, _, _ = select.select([stdout], [], [], max(timeout, 0.05) + _LAUNCHER_GRACE)
-        line = stdout.readline() if ready else ""
-        if not line:
-            self.close()
-            raise SandboxError("the sandbox's launcher stopped answering (a run may have killed it)")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise SandboxError(reply["error"])
-        return reply["returncode"], float(reply["seconds"])
-
-    def clear(self) -> None:
-        # Whatever a run left beside its own directory (it may write to "..").
-        if not self.base.is_dir():  # closed: the launcher died
-            return
-        for entry in self.base.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: str,
+        env: dict[str, str],
+        output: str,
+        timeout: float,
+        layout: Sequence[tuple[str, str, str | bytes]] = (),
+        collect: Sequence[str] = (),
+        end: bool = False,
+    ) -> Exit:
+        """Run one command to completion or timeout; `layout` (first command only) is made first."""
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise SandboxError(f"a timeout of {timeout!r} seconds")
+        timeout = min(timeout, 3600.0)
+        entries: list[list[object]] = []
+        blobs: list[bytes] = []
+        for kind, name, value in layout:
+            if kind == "file":
+                entries.append([kind, name, len(blobs)])
+                blobs.append(value if isinstance(value, bytes) else value.encode("utf-8"))
             else:
-                entry.unlink(missing_ok=True)
+                entries.append([kind, name, *([value] if kind == "link" else [])])
+        if bool(entries) == self._laid_out:
+            raise SandboxError("a run's directory is laid out by its first command, and only then")
+        message = {
+            "op": "run",
+            "layout": entries,
+            "argv": list(argv),
+            "cwd": cwd,
+            "env": env,
+            "output": output,
+            "collect": list(collect),
+            "timeout": timeout,
+            "end": end,
+        }
+        for attempt in (1, 2):
+            try:
+                exit = self._launcher.run(message, blobs, timeout)
+                break
+            except Retry:
+                # The launcher could not clean up after an earlier run and ran
+                # nothing: this run goes to a new one, as if nothing happened.
+                if attempt == 2 or self._laid_out:
+                    raise
+                self._launcher = self._sandbox._launcher(self._needs)
+        self._laid_out = True
+        self._ended = end
+        return exit
 
-    def close(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        shutil.rmtree(self.base, ignore_errors=True)
+    def finish(self) -> None:
+        if not self._ended and self._laid_out and self._launcher.alive():
+            with contextlib.suppress(SandboxError, ValueError):
+                self._launcher.request({"op": "end"})
 
 
 class Sandbox:
     """One launcher per thread that asks for one; `close()` ends them all."""
 
-    def __init__(self, *, use_bwrap: bool = True, run_base: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        use_bwrap: bool = True,
+        run_base: str | None = None,
+        trusted: bool = False,
+        cgroups: bool = True,
+    ) -> None:
         self._want_bwrap = use_bwrap
-        self._run_base = run_base or default_run_base()
-        self._bwrap: str | None = None
-        self._probed = False
+        self._run_base = run_base or default_run_base() or tempfile.gettempdir()
+        self.trusted = trusted
+        self._want_cgroups = cgroups
+        self._plan: Plan | None = None
         self._local = threading.local()
-        self._launchers: list[_Launcher] = []
+        self._launchers: list[Launcher] = []
+        self._exposed: set[str] = {tree for tree in [tree_of(launcher_python())] if tree}
+        self._stopping = False
         self._lock = threading.Lock()
-        # A build that ends normally takes its launchers and scratch folders with it.
-        atexit.register(self.close)
+        # Whatever a killed build left, swept now: even a build that runs nothing.
+        sweep_stale(self._run_base)
+        _LIVE.add(self)
+        _hook()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Sandbox:
+        """The sandbox the settings ask for: bubblewrap unless SNIPPET_SANDBOX=none; trusted or not."""
+        return cls(use_bwrap=settings.sandbox != "none", run_base=settings.run_dir, trusted=settings.trusted)
+
+    @property
+    def plan(self) -> Plan:
+        with self._lock:
+            if self._plan is None:
+                found = find_bwrap() if self._want_bwrap else None
+                _, sized, userns = probe_bwrap(found) if found else (False, False, False)
+                limited = controllers() if self._want_cgroups else ()
+                self._plan = Plan(found, sized, userns, limited, self._run_base)
+            return self._plan
 
     @property
     def bwrap(self) -> str | None:
-        with self._lock:
-            if not self._probed:
-                self._bwrap = find_bwrap() if self._want_bwrap else None
-                _sweep_stale_scratch(Path(self._run_base or tempfile.gettempdir()))
-                self._probed = True
-            return self._bwrap
+        return self.plan.bwrap
+
+    def refusal(self) -> str | None:
+        """Why nothing may run here, or None."""
+        if self._stopping:
+            return "the build is stopping"
+        if self.bwrap is None and not self.trusted:
+            why = (
+                "SNIPPET_SANDBOX=none"
+                if not self._want_bwrap
+                else "bubblewrap is not available or does not work here"
+            )
+            return f"not run: snippets run only in the sandbox, and {why}; {TRUST_HINT}"
+        return None
 
     def describe(self) -> str:
         """What isolates snippets here: in the build log, and part of the cache key."""
-        limits = f"setrlimit (memory {MEMORY_LIMIT >> 20} MiB, files {OUTPUT_CAP >> 20} MiB), no ASLR"
-        if self.bwrap:
-            return f"bwrap (read-only filesystem, no network, own PID namespace); launcher with {limits}"
-        return f"no bubblewrap: launcher with {limits}, in a temporary directory"
+        plan = self.plan
+        by_cgroup = {c.name: f"cgroup v{c.version}" for c in plan.controllers}
+        unprivileged = os.geteuid() != 0
+        if plan.bwrap:
+            processes = by_cgroup.get("pids") or (
+                "RLIMIT_NPROC" if unprivileged else "watched by the launcher"
+            )
+            memory = by_cgroup.get("memory") or "watched by the launcher"
+            disk = (
+                f"tmpfs of {RUN_DISK >> 20} MiB + {RUN_SHM >> 20} MiB /dev/shm"
+                if plan.sized
+                else "unsized tmpfs"
+            )
+            isolation = (
+                "bwrap (no capabilities; own PID, IPC, network and user namespaces"
+                f"{'' if plan.userns else ' (nested ones allowed: bubblewrap < 0.8)'}; read-only /usr, /etc "
+                "without secrets and the interpreters' trees, nothing else of the host)"
+            )
+        elif self.trusted:
+            processes = by_cgroup.get("pids") or "none"
+            memory = by_cgroup.get("memory") or "none"
+            disk = "none"
+            isolation = "no sandbox (SNIPPET_TRUSTED=1): a launcher in a host directory"
+        else:
+            return "no sandbox: nothing runs (no bubblewrap; SNIPPET_TRUSTED=1 runs snippets unsandboxed)"
+        return (
+            f"{isolation}; per run: memory {RUN_MEMORY >> 30} GiB ({memory}), {RUN_PROCESSES} processes "
+            f"({processes}), files ({disk}); per process: address space {MEMORY_LIMIT >> 20} MiB, "
+            f"files {OUTPUT_CAP >> 20} MiB; no ASLR"
+        )
 
-    def _launcher(self) -> _Launcher:
-        launcher: _Launcher | None = getattr(self._local, "launcher", None)
-        if launcher is None or not launcher.alive():
+    def expose(self, trees: Iterable[str]) -> None:
+        """Directories runs must see (read-only): an interpreter's trees."""
+        with self._lock:
+            self._exposed.update(trees)
+
+    def _launcher(self, needs: frozenset[str] = frozenset()) -> Launcher:
+        refusal = self.refusal()
+        if refusal:
+            raise SandboxError(refusal)
+        launcher: Launcher | None = getattr(self._local, "launcher", None)
+        # bubblewrap shows what it was started with: a run needing more gets a new launcher.
+        stale = launcher is not None and self.plan.bwrap is not None and not needs <= launcher.exposed
+        if launcher is None or not launcher.alive() or stale:
             if launcher is not None:
-                launcher.close()
-            launcher = _Launcher(self.bwrap, self._run_base)
+                self._forget(launcher)
+            with self._lock:
+                exposed = frozenset(self._exposed | needs)
+            launcher = Launcher(self.plan, exposed)
             self._local.launcher = launcher
             with self._lock:
                 self._launchers.append(launcher)
+            if self._stopping:  # stopped while it started
+                launcher.kill()
         return launcher
 
-    def prepare(self) -> None:
+    def _forget(self, launcher: Launcher) -> None:
+        with self._lock:
+            if launcher in self._launchers:
+                self._launchers.remove(launcher)
+        launcher.close()
+
+    def prepare(self, needs: Iterable[str] = ()) -> None:
         """Start this thread's launcher now, not at its first run."""
-        self._launcher()
+        trees = frozenset(needs)
+        self.expose(trees)
+        self._launcher(trees)
 
     @contextlib.contextmanager
-    def workspace(self) -> Iterator[Path]:
-        """A fresh, empty directory for one run, inside the launcher's writable scratch folder."""
-        launcher = self._launcher()
-        root = Path(tempfile.mkdtemp(prefix="snippet-", dir=launcher.base))
+    def session(self, needs: Iterable[str] = ()) -> Iterator[Session]:
+        """One run's commands, in a fresh, empty directory that is emptied again at the end."""
+        trees = frozenset(needs)
+        self.expose(trees)
+        session = Session(self, trees)
         try:
-            yield root
+            yield session
         finally:
-            launcher.clear()
+            session.finish()
 
-    def spawn(
-        self, command: Sequence[str], *, cwd: Path, env: dict[str, str], output: Path, timeout: float
-    ) -> tuple[int | None, float]:
-        """Run to completion or timeout: (returncode, negative for a signal, or None on timeout; seconds)."""
-        return self._launcher().run(command, cwd, env, output, timeout)
+    def stop(self) -> None:
+        """Kill every launcher and its run now; later runs are refused. Safe from a signal handler."""
+        self._stopping = True
+        for launcher in list(self._launchers):
+            launcher.kill()
 
     def close(self) -> None:
         with self._lock:
@@ -199,15 +308,88 @@ class Sandbox:
             launcher.close()
 
 
-def _sweep_stale_scratch(base: Path) -> None:
-    """Remove scratch folders of engine processes that died without cleaning up (killed, say)."""
-    for folder in base.glob(f"{_SCRATCH_PREFIX}*-*"):
-        pid = folder.name.removeprefix(_SCRATCH_PREFIX).split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except PermissionError:
-            pass  # alive, someone else's
+def sweep_stale(run_base: str) -> None:
+    """Remove what engine processes that died without cleaning up (killed, say) left."""
+    base = Path(run_base)
+    now = time.time()
+    for lock in base.glob(f"{SCRATCH_PREFIX}*.lock"):
+        with contextlib.suppress(OSError):
+            fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: its engine is gone
+                rmtree(Path(str(lock).removesuffix(".lock")))
+                lock.unlink()
+            except BlockingIOError:
+                pass  # held by a live engine
+            finally:
+                os.close(fd)
+    for folder in base.glob(f"{SCRATCH_PREFIX}*"):
+        # Made after its lock and removed before it: alone, its engine is gone.
+        if folder.suffix != ".lock" and not Path(f"{folder}.lock").exists():
+            rmtree(folder)
+    for draft in base.glob(f".{SCRATCH_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if now - draft.lstat().st_mtime > SWEEP_AGE:  # an engine killed while it made its lock
+                draft.unlink()
+    for folder in base.glob(f"{LEGACY_PREFIX}*-*"):
+        if _dead(folder.name.removeprefix(LEGACY_PREFIX).split("-", 1)[0]):
+            rmtree(folder)
+    for controller in controllers():
+        for folder in controller.parent.glob(f"{CGROUP_PREFIX}*-*"):
+            if folder.is_dir() and _dead(folder.name.removeprefix(CGROUP_PREFIX).split("-", 1)[0]):
+                kill_members(folder)
+                remove_cgroup(folder)
+
+
+def _dead(pid: str) -> bool:
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, someone else's
+    return False
+
+
+_LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+_hooked = False
+
+
+def _close_all() -> None:
+    for sandbox in list(_LIVE):
+        with contextlib.suppress(Exception):
+            sandbox.close()
+
+
+def _hook() -> None:
+    """Once per process: stop every sandbox on SIGTERM, and at exit before the pool waits for queued runs."""
+    global _hooked
+    if _hooked:
+        return
+    _hooked = True
+    # Called in reverse order of registration when the interpreter exits, before
+    # threads are joined: concurrent.futures' (imported above, so registered
+    # first) waits for every queued run, which now each fail at once.
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        with contextlib.suppress(RuntimeError):
+            register(_stop_all)
+    atexit.register(_close_all)  # then, threads joined: cgroups and scratch folders removed
+    with contextlib.suppress(ValueError):  # not the main thread
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _terminate)
+
+
+def _stop_all() -> None:
+    for sandbox in list(_LIVE):
+        sandbox.stop()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    _stop_all()
+    _close_all()
+    # Then die of SIGTERM as if no handler had been installed.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)

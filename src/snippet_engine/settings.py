@@ -18,7 +18,8 @@ VARIABLES = {
     "SNIPPET_STRICT": "'1': a failing snippet raises instead of warning (Zensical counts no warnings)",
     "SNIPPET_NO_CACHE": "'1': ignore and do not write the results cache",
     "SNIPPET_CACHE_DIR": "where results are cached (default .cache/snippets)",
-    "SNIPPET_SANDBOX": "'none': no bubblewrap (the launcher and its limits stay)",
+    "SNIPPET_SANDBOX": "'none': no bubblewrap; snippets then run only with SNIPPET_TRUSTED=1",
+    "SNIPPET_TRUSTED": "'1': without bubblewrap, run snippets anyway, unsandboxed (only snippets you trust)",
     "SNIPPET_RUN_DIR": "where run directories go (default /dev/shm when usable)",
     "SNIPPET_ROOT": "the project root, when it cannot be inferred",
     "SNIPPET_PYTHONS_CACHE": "where make pythons installs interpreters and the engine keeps clean venvs",
@@ -34,6 +35,7 @@ class Settings:
     use_cache: bool = True
     cache_dir: Path | None = None  # None: <root>/.cache/snippets
     sandbox: str = "auto"  # "auto": bubblewrap when it works; "none": never
+    trusted: bool = False  # without bubblewrap, run snippets anyway (otherwise each run is refused)
     run_dir: str | None = None  # None: /dev/shm when usable, else the system's temp
     pythons_dir: Path | None = None  # installed interpreters (manifest.json) and clean venvs; None: neither
 
@@ -54,6 +56,7 @@ class Settings:
             use_cache=not env.get("SNIPPET_NO_CACHE"),
             cache_dir=Path(cache_dir) if cache_dir else None,
             sandbox="none" if env.get("SNIPPET_SANDBOX") == "none" else "auto",
+            trusted=env.get("SNIPPET_TRUSTED") == "1",
             run_dir=env.get("SNIPPET_RUN_DIR") or None,
             pythons_dir=Path(env.get("SNIPPET_PYTHONS_CACHE") or _user_cache(env) / "pythons"),
         )
