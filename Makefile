@@ -73,8 +73,8 @@ update: $(STAMP) ## Record real outputs into every snippet file (review the diff
 interpreters: $(STAMP) ## Show the interpreters the engine found
 	$(BIN)/snippets interpreters
 
-repl-check: $(STAMP) ## Type every transcript into each interpreter's real REPL and compare with the records
-	$(BIN)/python scripts/repl_check.py $(REPL_CHECK_ARGS)
+repl-check: $(STAMP) ## Type every transcript, and the stdlib's docstring examples, into each interpreter's real REPL
+	$(BIN)/python scripts/repl_check.py --corpus snippets --corpus stdlib $(REPL_CHECK_ARGS)
 
 bench: $(STAMP) system-deps ## Time cold/warm/off builds, serve rebuilds and the suite at N=50,200,1000 (JSON)
 	$(BIN)/python scripts/bench.py
