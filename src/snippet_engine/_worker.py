@@ -139,6 +139,10 @@ def _run_pyrepl(transcript, simple_interact, package, main_module):
         # The terminal reader's Enter: with the cursor at the end of the
         # buffer, it accepts the input unless more_lines() asks for another
         # line. The real one reads with warnings ignored, as here.
+        if sys.implementation.name == "pypy":
+            # PyPy's terminal reader asks platform.system() each time it prepares
+            # to read (pyrepl/unix_console.py); that imports subprocess and more.
+            sys.modules["platform"].system()
         with warnings.catch_warnings(action="ignore"):
             text = transcript.next_line()
             if text is None:
@@ -183,57 +187,51 @@ def _run_code_console(transcript, namespace):
         console.push(line)
 
 
+_PyCF_ONLY_AST = 0x400
 _PyCF_DONT_IMPLY_DEDENT = 0x200
 _PyCF_ALLOW_INCOMPLETE_INPUT = 0x4000
+_INCOMPLETE_OK = _PyCF_ONLY_AST | _PyCF_DONT_IMPLY_DEDENT | _PyCF_ALLOW_INCOMPLETE_INPUT
 
 
-_QUIET = ("ignore", None, Warning, None, 0)
+def _parse(source, flags):
+    """What the C read loop makes of the lines typed so far, decided as codeop decides it.
 
-
-def _warnings_filter(change):
-    # The C warnings module, not `warnings` (which the C read loop never imports):
-    # 3.14 guards its filters with a lock, older versions only need telling.
-    import _warnings
-
-    locked = hasattr(_warnings, "_acquire_lock")
-    if locked:
-        _warnings._acquire_lock()
-    try:
-        change(_warnings.filters)
-        (getattr(_warnings, "_filters_mutated", None) or _warnings._filters_mutated_lock_held)()
-    finally:
-        if locked:
-            _warnings._release_lock()
-
-
-def _compile_quietly(source, flags):
-    """compile() for codeop's completeness test, with compile-time warnings off."""
-    _warnings_filter(lambda filters: filters.insert(0, _QUIET))
-    try:
-        flags |= _PyCF_DONT_IMPLY_DEDENT | _PyCF_ALLOW_INCOMPLETE_INPUT
-        return compile(source, "<stdin>", "single", flags, True)
-    finally:
-        _warnings_filter(lambda filters: filters.remove(_QUIET))
-
-
-def _state(source, flags):
-    """'complete', 'incomplete' or 'error', decided as codeop decides it for the C read loop."""
+    ("complete", tree), ("incomplete", None), ("empty", None) or ("error", exc_info).
+    Parsing is repeated as lines arrive, where the C loop tokenizes each line
+    once: the parser's warnings go to a buffer, kept only for the parse that
+    decides, so each is printed once, under "<stdin>" as the C loop prints it.
+    (Changing the warnings filters instead would reset the warnings registries
+    and repeat runtime warnings a real prompt shows once.)
+    """
     if all(not line.strip() or line.strip().startswith("#") for line in source.split("\n")):
-        return "empty"
+        return "empty", None
+    real = sys.stderr
+    heard = sys.stderr = __import__("io").StringIO()  # io is loaded at start-up
     try:
-        _compile_quietly(source, flags)
-        return "complete"
-    except SyntaxError:
-        pass
+        try:
+            outcome = "complete", compile(source, "<stdin>", "single", flags | _INCOMPLETE_OK, True)
+        except SyntaxError:
+            outcome = None
+        if outcome is None:
+            try:
+                compile(source + "\n", "<stdin>", "single", flags | _INCOMPLETE_OK, True)
+                return "incomplete", None
+            except SyntaxError as error:
+                if "incomplete input" in str(error):
+                    return "incomplete", None
+            heard = sys.stderr = __import__("io").StringIO()  # the error's own parse, once
+            try:
+                # As the C loop reads it: whole lines, so a caret can point past the end.
+                tree = compile(source + "\n", "<stdin>", "single", flags | _PyCF_ONLY_AST, True)
+                outcome = "complete", tree
+            except (OverflowError, SyntaxError, ValueError):
+                outcome = "error", sys.exc_info()
     except (OverflowError, ValueError):
-        return "error"
-    try:
-        _compile_quietly(source + "\n", flags)
-        return "incomplete"
-    except SyntaxError as error:
-        return "incomplete" if "incomplete input" in str(error) else "error"
-    except (OverflowError, ValueError):
-        return "error"
+        outcome = "error", sys.exc_info()
+    finally:
+        sys.stderr = real
+    real.write(heard.getvalue())
+    return outcome
 
 
 def _input_names():
@@ -266,20 +264,22 @@ def _run_basic(transcript, namespace):
             return
         buffer.append(line)
         source = "\n".join(buffer)
-        state = _state(source, flags)
+        state, parsed = _parse(source, flags)
         if state == "incomplete":
             continue
         buffer = []
         if state == "empty":  # an empty Enter or a comment: a complete input that does nothing
             count += 1
             continue
+        if state == "error":
+            _show(parsed, None)  # like the REPL: no traceback header, only the caret display
+            continue
+        # The compiler's warnings name the input as the C loop does ("<stdin-N>" from 3.13).
         filename = "<stdin>" if names is None else names % count
         try:
-            code = compile(source + "\n", filename, "single", flags, True)
-        except (OverflowError, SyntaxError, ValueError) as error:
-            if isinstance(error, SyntaxError):
-                error.filename = "<stdin>"  # the C loop reports what it could not parse as <stdin>
-            _show(sys.exc_info(), None)  # like the REPL: no traceback header, only the caret display
+            code = compile(parsed, filename, "single", flags, True)
+        except (OverflowError, SyntaxError, ValueError):
+            _show(sys.exc_info(), None)
             continue
         count += 1
         if names is not None:
