@@ -10,13 +10,11 @@ traceback frames included; only addresses are normalised, as everywhere.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from conftest import found_interpreters, missing_interpreter
+from scripts_support import load_script
 
 from snippet_engine import Interpreter, matches, parse, supported_keys
 from snippet_engine.run import Runner
@@ -27,19 +25,7 @@ pytest.importorskip("ptyprocess", reason="ptyprocess is not installed (dev extra
 pytest.importorskip("pyte", reason="pyte is not installed (dev extras)")
 
 
-def _repl_check() -> ModuleType:
-    """scripts/repl_check.py, imported (a script, not a package module: loaded from its path)."""
-    if "repl_check" in sys.modules:
-        return sys.modules["repl_check"]
-    spec = importlib.util.spec_from_file_location("repl_check", ROOT / "scripts" / "repl_check.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-rc = _repl_check()
+rc = load_script("repl_check")
 
 # Inputs only: the records do not matter, the two runs are compared with each other.
 TRANSCRIPTS = {
@@ -82,24 +68,20 @@ TRANSCRIPTS = {
     "traceback": ">>> 1/0\n>>> def f():\n...     return 1/0\n...\n>>> f()\n",
     "namespace": ">>> print(dir())\n>>> import sys; len(sys.modules)\n",
 }
+# What the REPL itself keeps alive between inputs shows in reference counts:
+# the C loop holds no parse tree and no earlier input's code (an emulation that
+# parses to a Python AST starts the ast module, whose set-up holds and later
+# drops references to None).
+TRANSCRIPTS["references"] = (
+    ">>> import sys\n>>> before = sys.getrefcount(None)\n>>> many = [None] * 1000\n"
+    ">>> sys.getrefcount(None) - before\n"
+)
 # A warning is shown once per place: both calls are line 1 of an input.
 TRANSCRIPTS["warn_twice"] = ">>> import warnings\n>>> warnings.warn('w')\n>>> warnings.warn('w')\n"
 # The same, with the basic REPL a page can ask for on 3.13+ (`repl: basic`).
-for _name in ("typing", "traceback", "warnings", "warn_twice"):
+for _name in ("typing", "traceback", "warnings", "warn_twice", "references"):
     TRANSCRIPTS[f"{_name}_basic"] = "#| repl: basic\n" + TRANSCRIPTS[_name]
 
-_REGISTRY = (
-    "the basic REPL shows a warning once per place, the engine every time: its completeness test "
-    "(_compile_quietly) inserts and removes a warnings filter, and each change invalidates "
-    "__main__.__warningregistry__ (its 'version' is 4 after one input, 0 at a real prompt)"
-)
-_PARSER_WARNING = (
-    "from 3.13 the real basic REPL names the input <stdin-N> (3.13.0: <stdin>-N) in the compiler's "
-    "warnings (`x is 1`) but <stdin> in the parser's (an invalid escape); the engine's one compile() "
-    "names both <stdin-N>"
-)
-# (transcript, key) -> (what the engine prints differently from the real REPL, strict):
-# expected to fail until the engine's worker does what the real REPL does.
 # (transcript, interpreter) -> (why the engine differs, strict): known
 # differences, each with its cause. None at the moment.
 ENGINE_DIFFERENCES: dict[tuple[str, str], tuple[str, bool]] = {}

@@ -190,48 +190,66 @@ def _run_code_console(transcript, namespace):
 _PyCF_ONLY_AST = 0x400
 _PyCF_DONT_IMPLY_DEDENT = 0x200
 _PyCF_ALLOW_INCOMPLETE_INPUT = 0x4000
-_INCOMPLETE_OK = _PyCF_ONLY_AST | _PyCF_DONT_IMPLY_DEDENT | _PyCF_ALLOW_INCOMPLETE_INPUT
+_INCOMPLETE_OK = _PyCF_DONT_IMPLY_DEDENT | _PyCF_ALLOW_INCOMPLETE_INPUT
 
 
-def _parse(source, flags):
-    """What the C read loop makes of the lines typed so far, decided as codeop decides it.
+class _Overheard:
+    """sys.stderr, where compile-time warnings print, sent to a buffer for a while."""
 
-    ("complete", tree), ("incomplete", None), ("empty", None) or ("error", exc_info).
-    Parsing is repeated as lines arrive, where the C loop tokenizes each line
-    once: the parser's warnings go to a buffer, kept only for the parse that
-    decides, so each is printed once, under "<stdin>" as the C loop prints it.
-    (Changing the warnings filters instead would reset the warnings registries
-    and repeat runtime warnings a real prompt shows once.)
+    def __enter__(self):
+        self.real, sys.stderr = sys.stderr, __import__("io").StringIO()  # io is loaded at start-up
+        return self
+
+    def __exit__(self, *exc_info):
+        self.text = sys.stderr.getvalue()
+        sys.stderr = self.real
+
+
+def _state(source, flags):
+    """('complete' | 'incomplete' | 'empty' | 'error', warned): codeop's decision for the C read loop.
+
+    The tries are repeated as lines arrive, where the C loop tokenizes each line
+    once, so their warnings are not printed: the compile that runs the input
+    prints them. `warned` says whether there were any. (Silencing them through
+    the warnings filters instead would reset the warnings registries and repeat
+    runtime warnings a real prompt shows once.) The tries compile to code, never
+    to a Python AST: the C loop never creates the ast module's types, whose
+    start-up holds references that sys.getrefcount(None) would count.
     """
     if all(not line.strip() or line.strip().startswith("#") for line in source.split("\n")):
-        return "empty", None
-    real = sys.stderr
-    heard = sys.stderr = __import__("io").StringIO()  # io is loaded at start-up
-    try:
+        return "empty", False
+    with _Overheard() as heard:
         try:
-            outcome = "complete", compile(source, "<stdin>", "single", flags | _INCOMPLETE_OK, True)
+            compile(source, "<stdin>", "single", flags | _INCOMPLETE_OK, True)
+            state = "complete"
         except SyntaxError:
-            outcome = None
-        if outcome is None:
+            state = None
+        except (OverflowError, ValueError):
+            state = "error"
+        if state is None:
             try:
                 compile(source + "\n", "<stdin>", "single", flags | _INCOMPLETE_OK, True)
-                return "incomplete", None
+                state = "incomplete"
             except SyntaxError as error:
-                if "incomplete input" in str(error):
-                    return "incomplete", None
-            heard = sys.stderr = __import__("io").StringIO()  # the error's own parse, once
-            try:
-                # As the C loop reads it: whole lines, so a caret can point past the end.
-                tree = compile(source + "\n", "<stdin>", "single", flags | _PyCF_ONLY_AST, True)
-                outcome = "complete", tree
-            except (OverflowError, SyntaxError, ValueError):
-                outcome = "error", sys.exc_info()
-    except (OverflowError, ValueError):
-        outcome = "error", sys.exc_info()
-    finally:
-        sys.stderr = real
-    real.write(heard.getvalue())
-    return outcome
+                state = "incomplete" if "incomplete input" in str(error) else "error"
+            except (OverflowError, ValueError):
+                state = "error"
+    return state, bool(heard.text)
+
+
+def _compile_input(source, flags, filename, warned):
+    """The code of a complete input, its warnings printed as the C loop prints them.
+
+    The C loop's tokenizer names what it reads "<stdin>" and its compiler names
+    the code `filename` ("<stdin-N>" from 3.13). When the two agree, or the
+    input warns of nothing, one compile says it all; otherwise the parse (its
+    warnings under "<stdin>") and the compile (its own) are done apart, through
+    an AST: only then, and only on the inputs that warn, does the ast module start.
+    """
+    if warned and filename != "<stdin>":
+        tree = compile(source + "\n", "<stdin>", "single", flags | _PyCF_ONLY_AST, True)
+        return compile(tree, filename, "single", flags, True)
+    return compile(source + "\n", filename, "single", flags, True)
 
 
 def _input_names():
@@ -264,22 +282,21 @@ def _run_basic(transcript, namespace):
             return
         buffer.append(line)
         source = "\n".join(buffer)
-        state, parsed = _parse(source, flags)
+        state, warned = _state(source, flags)
         if state == "incomplete":
             continue
         buffer = []
         if state == "empty":  # an empty Enter or a comment: a complete input that does nothing
             count += 1
             continue
-        if state == "error":
-            _show(parsed, None)  # like the REPL: no traceback header, only the caret display
-            continue
         # The compiler's warnings name the input as the C loop does ("<stdin-N>" from 3.13).
         filename = "<stdin>" if names is None else names % count
         try:
-            code = compile(parsed, filename, "single", flags, True)
-        except (OverflowError, SyntaxError, ValueError):
-            _show(sys.exc_info(), None)
+            code = _compile_input(source, flags, filename, warned)
+        except (OverflowError, SyntaxError, ValueError) as error:
+            if isinstance(error, SyntaxError):
+                error.filename = "<stdin>"  # the C loop reports what it could not parse as <stdin>
+            _show(sys.exc_info(), None)  # like the REPL: no traceback header, only the caret display
             continue
         count += 1
         if names is not None:
@@ -295,6 +312,7 @@ def _run_basic(transcript, namespace):
         except BaseException:
             _show(sys.exc_info(), 1)
         flags |= code.co_flags & _future_flags()
+        code = None  # the C loop drops each input's code once it has run
 
 
 def _future_flags():
