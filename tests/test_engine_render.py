@@ -12,15 +12,7 @@ from markdown_exec import markdown_config
 
 from snippet_engine import Interpreter, RunResult, Snippet, StepResult, parse_body
 from snippet_engine.build import Build
-from snippet_engine.extension import (
-    SnippetExtension,
-    interpreters_format,
-    predict_format,
-    snippet_format,
-    table_format,
-    validate,
-    value_format,
-)
+from snippet_engine.extension import SnippetExtension, fence_format, validate, value_format
 
 SAME = ">>> 6 * 7\n42\n>>> 'x'\n'x'\n"
 DIFFERENT = (
@@ -37,10 +29,10 @@ def _page(root: Path, snippets: dict[str, str], body: str, interpreters: tuple[I
     fences = [
         {"name": name, "class": name, "validator": validate, "format": fmt}
         for name, fmt in (
-            ("snippet", snippet_format),
-            ("snippet-table", table_format),
-            ("interpreters", interpreters_format),
-            ("predict", predict_format),
+            ("snippet", fence_format),
+            ("snippet-table", fence_format),
+            ("interpreters", fence_format),
+            ("predict", fence_format),
         )
     ]
     extensions = ["admonition", "md_in_html", "pymdownx.highlight", "pymdownx.inlinehilite"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -10,9 +9,9 @@ import struct
 import sys
 import sysconfig
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from scripts_support import load_script
 
 from snippet_engine.discovery import Discovery
 from snippet_engine.interpreters import Interpreter, key_of, parse_key, supported_keys
@@ -21,17 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DPKG = pytest.mark.skipif(shutil.which("dpkg") is None, reason="dpkg orders Debian versions; not here")
 
 
-def _load() -> ModuleType:
-    # A script, not a package module: loaded from its path under its own name.
-    spec = importlib.util.spec_from_file_location("install_pythons", ROOT / "scripts" / "install_pythons.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-ip = _load()
+ip = load_script("install_pythons")
 
 
 def _entry(key: str = "3.14", **changes: object) -> object:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from scripts_support import load_script
 
 from snippet_engine import Interpreter
 
@@ -19,20 +18,7 @@ pytest.importorskip("ptyprocess", reason="ptyprocess is not installed (dev extra
 pytest.importorskip("pyte", reason="pyte is not installed (dev extras)")
 
 
-def _load() -> ModuleType:
-    # A script, not a package module: loaded from its path under its own name
-    # (once per process: the fidelity tests import it too).
-    if "repl_check" in sys.modules:
-        return sys.modules["repl_check"]
-    spec = importlib.util.spec_from_file_location("repl_check", ROOT / "scripts" / "repl_check.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-rc = _load()
+rc = load_script("repl_check")
 sc = sys.modules["stdlib_corpus"]  # imported by repl_check from beside it
 
 

@@ -111,29 +111,14 @@ def _format(kind: str, source: str, options: dict[str, Any], md: Markdown) -> st
         raise SuperFencesException(f"snippet engine failed in {where}: {error!r}") from error
 
 
-# superfences' `format` hooks, named in mkdocs.yml; module-level so Zensical can pickle the configuration.
-def snippet_format(
+def fence_format(
     source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
 ) -> str:
-    return _format("snippet", source, options, md)
+    """superfences' `format` hook for every engine fence (mkdocs.yml); `language` is the fence's name.
 
-
-def table_format(
-    source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
-) -> str:
-    return _format("snippet-table", source, options, md)
-
-
-def predict_format(
-    source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
-) -> str:
-    return _format("predict", source, options, md)
-
-
-def interpreters_format(
-    source: str, language: str, css_class: str, options: dict[str, Any], md: Markdown, **kwargs: Any
-) -> str:
-    return _format("interpreters", source, options, md)
+    Module-level, so that Zensical can pickle the configuration that names it.
+    """
+    return _format(language, source, options, md)
 
 
 def value_format(src: str, language: str, class_name: str, md: Markdown) -> Element:
