@@ -104,7 +104,7 @@ def test_a_mismatch_is_a_failure_box_and_a_warning_naming_page_path_line_and_int
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "page.md").write_text("```snippet\na/same.pycon\n```\n", encoding="utf-8")
     build = Build(make_project(tmp_path, CountingRunner(wrong), (CPYTHON_312,)))
-    markdown_text, problems = build.render(parse_body("snippet", "a/same.pycon"), None)
+    markdown_text, problems = build.views.render(parse_body("snippet", "a/same.pycon"), None)
     assert "did not run as recorded" in markdown_text
     assert problems[0] == "in docs/page.md:"
     assert problems[1].startswith("snippets/a/same.pycon:1 on CPython 3.12.1: `6 * 7`")
@@ -116,14 +116,14 @@ def test_execution_off_shows_the_records_and_runs_nothing(tmp_path: Path) -> Non
     project = make_project(tmp_path, runner, (CPYTHON_312,))
     project.settings = type(project.settings)(root=tmp_path, execute=False)
     build = Build(project)
-    markdown_text, problems = build.render(parse_body("snippet", "a/diff.pycon"), None)
+    markdown_text, problems = build.views.render(parse_body("snippet", "a/diff.pycon"), None)
     assert problems == [] and runner.runs == []
     assert "Execution off: recorded outputs" in markdown_text
     assert "CPython 3.12" in markdown_text and "PyPy 3.11" in markdown_text
-    table, _ = build.render(parse_body("snippet-table", "x is y | a/diff.pycon"), None)
+    table, _ = build.views.render(parse_body("snippet-table", "x is y | a/diff.pycon"), None)
     # The cell that differs from the newest CPython's is marked.
     assert "<code>False</code>" in table and '<code class="snippet-differs">True</code>' in table
-    listing, _ = build.render(parse_body("interpreters", ""), None)
+    listing, _ = build.views.render(parse_body("interpreters", ""), None)
     assert "ran no interpreter" in listing
     assert runner.runs == []
 

@@ -45,7 +45,7 @@ class SnippetExtension(Extension):  # type: ignore[misc]
         super().__init__(**kwargs)
         # A test passes its own Build; a site uses the process's, from the environment.
         self.build: Build = build or shared_build()
-        self.build.source_url = self.getConfig("source_url") or None
+        self.build.views.source_url = self.getConfig("source_url") or None
         self.prefixes: Counter[str] = Counter()  # per page: fences that used each id prefix
 
     def extendMarkdown(self, md: Markdown) -> None:
@@ -95,7 +95,7 @@ def _format(kind: str, source: str, options: dict[str, Any], md: Markdown) -> st
     except FenceError as error:
         raise SuperFencesException(f"{build.pages_with(kind, source)}: {error}") from None
     try:
-        markdown, problems = build.render(fence, options.get("title"))
+        markdown, problems = build.views.render(fence, options.get("title"))
         if problems:
             message = "\n".join(problems)
             logger.warning("snippet: %s", message)
@@ -130,7 +130,7 @@ def value_format(src: str, language: str, class_name: str, md: Markdown) -> Elem
     except FenceError as error:
         raise InlineHiliteException(f"{build.pages_with_text(src)}: {error}") from None
     try:
-        text, where, problems = build.value(value)
+        text, where, problems = build.views.value(value)
     except Exception as error:
         raise InlineHiliteException(f"snippet engine failed on `#!out {src}`: {error!r}") from error
     if problems:
