@@ -14,6 +14,7 @@ from snippet_engine import (
     RunResult,
     StepResult,
     Variant,
+    comparable,
     differing,
     matches,
     normalise,
@@ -120,10 +121,29 @@ def test_update_never_records_an_unfinished_input() -> None:
 def test_differing_lines_are_found_and_addresses_are_not_a_difference() -> None:
     same = ("1\n2\n", "<A object at 0x7f0011223344>\n")
     other = ("1\n3\n", "<A object at 0x7f0099887766>\n")
-    assert differing(2, [same, same]) == set()
-    assert differing(2, [same, other]) == {(0, 1)}  # step 0, its second line
-    # A run that stopped early differs on every line of the steps it lacks.
-    assert differing(2, [same, ("1\n2\n",)]) == {(1, 0)}
+    assert differing(2, [same, same]) == [set(), set()]
+    assert comparable(same[1]) == comparable(other[1])
+    assert differing(2, [same, other]) == [{(0, 1)}, {(0, 1)}]  # step 0, its second line, in both
+    # A run that stopped early lacks the lines of the steps it never reached.
+    assert differing(2, [same, ("1\n2\n",)]) == [{(1, 0)}, set()]
+
+
+def test_an_extra_line_marks_itself_not_every_line_below_it() -> None:
+    reference = ("Traceback (most recent call last):\n  File x\nValueError: bad\nmore\n",)
+    pypy = ("Traceback (most recent call last):\n  File x\n  File y\nValueError: bad\nmore\n",)
+    assert differing(1, [reference, pypy], reference=0) == [set(), {(0, 2)}]
+
+
+def test_a_column_that_mostly_differs_is_not_marked_at_all() -> None:
+    old = ("LOAD_FAST 0\nLOAD_CONST 1\nBINARY_ADD\nRETURN_VALUE\n",)
+    new = ("LOAD_FAST 0\nLOAD_SMALL_INT 1\nBINARY_OP 0\nRETURN_VALUE\n",)
+    assert differing(1, [new, old], reference=0) == [{(0, 1), (0, 2)}, {(0, 1), (0, 2)}]  # half: marked
+    listing = tuple(f"{n} OP_{n}\n" for n in range(6))
+    renumbered = [f"{n} NEW_{n}\n" for n in range(5)] + ["5 OP_5\n"]
+    joined = ("".join(listing),), ("".join(renumbered),)
+    assert differing(1, list(joined)) == [set(), set()]  # 5 of 6 lines differ in each
+    # A one-line answer that differs is the whole tab: nothing to point at within it.
+    assert differing(1, [("False\n",), ("True\n",)]) == [set(), set()]
 
 
 @pytest.mark.parametrize("flag", ["ELLIPSIS", "NORMALIZE_WHITESPACE", "IGNORE_EXCEPTION_DETAIL"])

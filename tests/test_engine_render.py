@@ -13,6 +13,7 @@ from markdown_exec import markdown_config
 from snippet_engine import Interpreter, RunResult, Snippet, StepResult, parse_body
 from snippet_engine.build import Build
 from snippet_engine.extension import SnippetExtension, fence_format, validate, value_format
+from snippet_engine.render import columns_of, names
 
 SAME = ">>> 6 * 7\n42\n>>> 'x'\n'x'\n"
 DIFFERENT = (
@@ -70,9 +71,10 @@ def test_the_same_output_everywhere_is_one_block_with_the_exact_versions(tmp_pat
 
 
 def test_different_outputs_are_tabs_with_the_differing_line_highlighted(tmp_path: Path) -> None:
+    shared = ">>> 'a'\n'a'\n>>> 'b'\n'b'\n"
     html = _page(
         tmp_path,
-        {"a/diff.pycon": DIFFERENT},
+        {"a/diff.pycon": DIFFERENT.replace(">>> x = 1000", shared + ">>> x = 1000")},
         "```snippet\na/diff.pycon\n```\n",
         (CPYTHON_312, CPYTHON_313, PYPY),
     )
@@ -82,6 +84,31 @@ def test_different_outputs_are_tabs_with_the_differing_line_highlighted(tmp_path
     assert "outputs differ (highlighted)" in html and "PyPy 3.11.17 (8.0.1)" in html
     highlighted = [_text(h) for h in re.findall(r'<span class="hll">(.*?)</span>\n?', html, re.DOTALL)]
     assert [h.strip() for h in highlighted] == ["False", "True"]  # only the `x is y` line, in each tab
+
+
+def test_outputs_that_differ_only_in_addresses_share_one_block() -> None:
+    a = columns_of(
+        [("3.12", ["<object object at 0x7f0011223344>\n"]), ("3.13", ["<object object at 0x7f99887766>\n"])]
+    )
+    assert len(a) == 1 and a[0].keys == ("3.12", "3.13")
+    assert a[0].outputs == ("<object object at 0x7f0011223344>\n",)  # the first interpreter's, as printed
+
+
+def test_a_tab_that_differs_throughout_is_not_highlighted_and_the_line_says_so(tmp_path: Path) -> None:
+    old = "".join(f"{n}\n" for n in range(6))
+    new = "".join(f"{n + 10}\n" for n in range(5)) + "5\n"
+    text = f">>> for n in range(6): print(n)\n...\n#[3.12]\n{old}#[3.13]\n{new}"
+
+    def run(snippet: Snippet, interpreter: Interpreter) -> RunResult:
+        return RunResult(interpreter, (StepResult(new if interpreter.key == "3.13" else old, "ok"),))
+
+    write_snippets(tmp_path, {"a/loop.pycon": text})
+    (tmp_path / "docs").mkdir()
+    build = Build(make_project(tmp_path, CountingRunner(run), (CPYTHON_312, CPYTHON_313)))
+    markdown_text, problems = build.views.render(parse_body("snippet", "a/loop.pycon"), None)
+    assert problems == []
+    assert '=== "CPython 3.12"' in markdown_text and "hl_lines" not in markdown_text
+    assert "outputs differ</span>" in markdown_text and "(highlighted)" not in markdown_text
 
 
 def test_varies_adds_a_note_and_missing_interpreters_are_named(tmp_path: Path) -> None:
@@ -157,6 +184,22 @@ def test_a_predict_fence_asks_first_and_reveals_every_interpreter_s_real_output(
     assert "CPython makes two objects." in reveal
 
 
+def test_a_predict_reveal_groups_interpreters_by_the_answer_they_print(tmp_path: Path) -> None:
+    # 3.12 and 3.13 differ in the first input's output but print the same last one.
+    text = "#| implementations: cpython pypy\n>>> import sys\n#[3.12]\nwarning\n>>> 1 + 1\n2\n"
+
+    def run(snippet: Snippet, interpreter: Interpreter) -> RunResult:
+        first = "warning\n" if interpreter.key == "3.12" else ""
+        return RunResult(interpreter, (StepResult(first, "ok"), StepResult("2\n", "ok")))
+
+    write_snippets(tmp_path, {"a/two.pycon": text})
+    (tmp_path / "docs").mkdir()
+    build = Build(make_project(tmp_path, CountingRunner(run), (CPYTHON_312, CPYTHON_313, PYPY)))
+    markdown_text, _ = build.views.render(parse_body("predict", "a/two.pycon\nwhy: 1 + 1 is 2."), None)
+    reveal = markdown_text.split("Reveal the output", 1)[1]
+    assert "Every interpreter prints:" in reveal and reveal.count("```text") == 1
+
+
 def test_inline_values_put_real_outputs_into_prose(tmp_path: Path) -> None:
     text = "#| implementations: cpython pypy\n>>> import sys\n>>> sys.version_info[:2]\n"
     text += "#[3.12]\n(3, 12)\n#[3.13]\n(3, 13)\n#[pypy3.11]\n(3, 11)\n"
@@ -179,3 +222,8 @@ def test_an_inline_value_is_text_never_markup(tmp_path: Path) -> None:
     html = _page(tmp_path, {"a/m.pycon": text}, "It prints `#!out a/m.pycon 3.12`.\n", (CPYTHON_312,))
     value = re.search(r'<span class="snippet-value"[^>]*>(.*?)</span>', html)
     assert value is not None and value.group(1) == "__pycache__ &lt;module&gt; *a*"
+
+
+def test_exact_versions_name_a_free_threaded_build_as_such() -> None:
+    free = Interpreter("cpython", "3.13", "3.13.5", "3.13.5", "cpython-313", "/fake/t", free_threaded=True)
+    assert names([CPYTHON_312, free, PYPY]) == "CPython 3.12.1, 3.13.5t and PyPy 3.11.17 (8.0.1)"

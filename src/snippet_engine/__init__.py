@@ -11,7 +11,7 @@ exist; `discovery` finds them), `header` and `snippet` (the file format),
 diagrams), `plugin` (MkDocs-only speed-ups), `cli`.
 """
 
-from .check import Mismatch, differing, matches, mismatches, normalise, problems
+from .check import Mismatch, comparable, differing, matches, mismatches, normalise, problems
 from .discovery import Discovery, discover
 from .fences import Fence, FenceError, find_fences, parse_body
 from .header import Options, SnippetError
@@ -39,6 +39,7 @@ __all__ = [
     "Step",
     "StepResult",
     "Variant",
+    "comparable",
     "differing",
     "discover",
     "dump",

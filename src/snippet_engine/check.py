@@ -10,6 +10,7 @@ import doctest
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from .header import Options
 from .results import RunResult
@@ -112,20 +113,38 @@ def problems(snippet: Snippet, result: RunResult) -> list[str]:
     return found
 
 
-def differing(count: int, columns: Sequence[Sequence[str]]) -> set[tuple[int, int]]:
-    """(step, line within its output) positions where columns (one per interpreter) disagree."""
-    positions: set[tuple[int, int]] = set()
+def comparable(output: str) -> str:
+    """An output as compared between interpreters: addresses differ on every run, not between versions."""
+    return normalise(output, _PLAIN)
+
+
+def _lines(column: Sequence[str], index: int) -> list[str]:
+    return output_lines(comparable(column[index])) if index < len(column) else []
+
+
+def differing(count: int, columns: Sequence[Sequence[str]], reference: int = 0) -> list[set[tuple[int, int]]]:
+    """Per column, the (step, line within its output) positions of the lines the others do not share.
+
+    Each column is aligned with the reference column (the tab a reader sees
+    first) as difflib aligns two texts, so one extra line (a frame in PyPy's
+    traceback) marks that line, not every line below it; the reference marks
+    what any other column lacks. A column where more than half the output
+    lines differ is left unmarked: the tab as a whole is the difference (a
+    `dis` listing of another version, a one-line answer), and marking all of
+    it would point at nothing.
+    """
+    marks: list[set[tuple[int, int]]] = [set() for _ in columns]
+    totals = [0] * len(columns)
     for index in range(count):
-        raw = {column[index] if index < len(column) else None for column in columns}
-        if len(raw) == 1 and None not in raw:
-            continue  # the same text everywhere, the common case: nothing to compare line by line
-        # Addresses differ on every run, not between versions: not worth a tab.
-        outputs = [
-            output_lines(normalise(column[index], _PLAIN)) if index < len(column) else []
-            for column in columns
-        ]
-        for line in range(max(map(len, outputs), default=0)):
-            seen = {o[line] if line < len(o) else None for o in outputs}
-            if len(seen) > 1:
-                positions.add((index, line))
-    return positions
+        outputs = [_lines(column, index) for column in columns]
+        for number, lines in enumerate(outputs):
+            totals[number] += len(lines)
+        for number, lines in enumerate(outputs):
+            if lines == outputs[reference]:
+                continue  # the common case: the same text, nothing to align
+            matcher = SequenceMatcher(None, outputs[reference], lines, autojunk=False)
+            for tag, start, end, other_start, other_end in matcher.get_opcodes():
+                if tag != "equal":
+                    marks[reference].update((index, line) for line in range(start, end))
+                    marks[number].update((index, line) for line in range(other_start, other_end))
+    return [found if 2 * len(found) <= total else set() for found, total in zip(marks, totals, strict=True)]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .check import differing
+from .check import comparable, differing
 from .discovery import Discovery
 from .interpreters import Interpreter, describe_key, group_label, supported_keys
 from .snippet import Snippet, output_lines, prompted
@@ -65,21 +65,29 @@ def _block(snippet: Snippet, column: Column, marked: set[tuple[int, int]]) -> st
     return fenced(LANGUAGES[snippet.kind], text, marks)
 
 
-def transcript(snippet: Snippet, columns: Sequence[Column], title: str | None, meta: str) -> str:
+def marks(snippet: Snippet, columns: Sequence[Column]) -> list[set[tuple[int, int]]]:
+    """Per column, the (step, line) positions to highlight: what differs from the tab shown first."""
+    return differing(len(snippet.steps), [column.outputs for column in columns], default(columns))
+
+
+def transcript(
+    snippet: Snippet,
+    columns: Sequence[Column],
+    marked: Sequence[set[tuple[int, int]]],
+    title: str | None,
+    meta: str,
+) -> str:
     """The snippet as shown: its source (scripts), one block or one tab per column, then `meta`."""
-    marked = differing(len(snippet.steps), [column.outputs for column in columns])
-    same = not marked and len({len(column.outputs) for column in columns}) == 1
     parts = []
     if title:
         parts.append(f"**{html.escape(title)}**")
     if snippet.kind == "script":
         parts.append(fenced("python", snippet.steps[0].source.rstrip("\n"), title=snippet.path.name))
-    if same:
-        parts.append(_block(snippet, columns[0], marked))
+    if len(columns) == 1:
+        parts.append(_block(snippet, columns[0], set()))
     else:
-        parts.append(
-            tabs([(column.label, _block(snippet, column, marked)) for column in columns], default(columns))
-        )
+        labelled = [(c.label, _block(snippet, c, m)) for c, m in zip(columns, marked, strict=True)]
+        parts.append(tabs(labelled, default(columns)))
     parts.append(meta)
     return "\n\n".join(parts)
 
@@ -126,10 +134,16 @@ def exercise(
         f'<label><input type="radio" name="{name}" value="{n}" data-keys="{" ".join(keys)}"> {text}</label>'
         for n, (text, keys) in enumerate(sorted(answers.items()))
     ]
-    if len(columns) == 1:
-        reveal = [f"Every interpreter prints:\n\n{_block_of(snippet, columns[0].outputs[-1])}"]
+    # Grouped by the answer itself: tabs that differ earlier may agree on the last output.
+    printed: dict[str, list[str]] = {}
+    for column in columns:
+        printed.setdefault(comparable(column.outputs[-1]), [column.outputs[-1]]).extend(column.keys)
+    order = supported_keys()
+    groups = [(output, sorted(keys, key=order.index)) for output, *keys in printed.values()]
+    if len(groups) == 1:
+        reveal = [f"Every interpreter prints:\n\n{_block_of(snippet, groups[0][0])}"]
     else:
-        reveal = [f"**{c.label}**\n\n{_block_of(snippet, c.outputs[-1])}" for c in columns]
+        reveal = [f"**{group_label(keys)}**\n\n{_block_of(snippet, output)}" for output, keys in groups]
     return "\n\n".join(
         [
             '<div class="predict" data-predict="true" markdown>',
@@ -152,16 +166,20 @@ def _block_of(snippet: Snippet, output: str) -> str:
 
 
 def columns_of(results: Sequence[tuple[str, Sequence[str]]]) -> list[Column]:
-    """(interpreter key, outputs) -> one column per distinct output, labelled with its keys."""
-    groups: dict[tuple[str, ...], list[str]] = {}
+    """(interpreter key, outputs) -> one column per distinct output, labelled with its keys.
+
+    Outputs that differ only in addresses are one column, showing the first
+    interpreter's: an address changes from run to run, not from version to version.
+    """
+    groups: dict[tuple[str, ...], tuple[tuple[str, ...], list[str]]] = {}
     for key, outputs in results:
-        groups.setdefault(tuple(outputs), []).append(key)
-    return [Column(group_label(keys), tuple(keys), outputs) for outputs, keys in groups.items()]
+        groups.setdefault(tuple(map(comparable, outputs)), (tuple(outputs), []))[1].append(key)
+    return [Column(group_label(keys), tuple(keys), outputs) for outputs, keys in groups.values()]
 
 
 def names(interpreters: Sequence[Interpreter]) -> str:
     """'CPython 3.11.7, 3.12.1 and PyPy 3.11.17 (8.0.1)': exact versions, grouped."""
-    cpython = [i.full_version for i in interpreters if i.implementation == "cpython"]
+    cpython = [i.exact_label.removeprefix("CPython ") for i in interpreters if i.implementation == "cpython"]
     others = [i.exact_label for i in interpreters if i.implementation != "cpython"]
     return " and ".join(([f"CPython {', '.join(cpython)}"] if cpython else []) + others)
 
@@ -169,15 +187,24 @@ def names(interpreters: Sequence[Interpreter]) -> str:
 def provenance(
     snippet: Snippet,
     interpreters: Sequence[Interpreter],
-    same: bool,
+    marked: Sequence[set[tuple[int, int]]],
     missing: Sequence[str],
     hash_seed: str,
     source: str | None = None,
 ) -> str:
-    """One short line (where it ran, whether outputs differ, the file), the exact versions behind a tap."""
+    """One short line (where it ran, whether outputs differ, the file), the exact versions behind a tap.
+
+    `marked` has one entry per column shown: more than one, and the outputs differ.
+    """
     lead = f"Ran on {group_label([i.key for i in interpreters])}"
-    if not same:
-        lead += '<span class="snippet-meta-differs"> · outputs differ (highlighted)</span>'
+    if len(marked) > 1:
+        # The swatch (CSS) is the legend of the highlighted lines: only where there are some.
+        shown = (
+            ' snippet-meta-highlighted"> · outputs differ (highlighted)'
+            if any(marked)
+            else '"> · outputs differ'
+        )
+        lead += f'<span class="snippet-meta-differs{shown}</span>'
     exact = [f"Exact versions: {names(interpreters)}.", f"Hash seed {hash_seed} (PYTHONHASHSEED)."]
     if snippet.options.versions:
         exact.append(f"Only for {snippet.options.versions}: {snippet.options.why}.")

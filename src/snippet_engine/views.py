@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .check import problems
 from .drawing import DrawingError, to_svg
@@ -27,6 +28,7 @@ from .render import (
     exercise,
     failure,
     interpreters_table,
+    marks,
     provenance,
     recorded_meta,
     table,
@@ -34,6 +36,17 @@ from .render import (
 )
 from .results import RunResult
 from .snippet import Snippet
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A snippet as a page shows it: its columns (tabs), their highlighted lines, the provenance line."""
+
+    snippet: Snippet
+    columns: list[Column]
+    marked: list[set[tuple[int, int]]]
+    meta: str
+    problems: list[str]
 
 
 class Views:
@@ -51,14 +64,17 @@ class Views:
             return self._predict(fence)
         return self._table(fence)
 
-    def _shown(self, relative: str) -> tuple[Snippet, list[Column], str, list[str]] | tuple[str, list[str]]:
-        """(snippet, columns, provenance, problems) for a snippet, run or recorded; or a failure to show."""
+    def _shown(self, relative: str) -> Shown | tuple[str, list[str]]:
+        """The snippet as shown, run or recorded; or (a failure box, its problems) when it cannot be."""
         try:
             snippet = self.project.load(relative)
         except (OSError, SnippetError) as error:
             return failure(str(error)), self._located([str(error)], [relative])
         if not self.project.settings.execute:
-            return snippet, recorded_columns(snippet), recorded_meta(snippet, self.source_url), []
+            columns = recorded_columns(snippet)
+            return Shown(
+                snippet, columns, marks(snippet, columns), recorded_meta(snippet, self.source_url), []
+            )
         selection = self.project.select(snippet)
         if not selection.run_on:
             reasons = "; ".join(f"{describe_key(k)}: {why}" for k, why in selection.skipped)
@@ -66,14 +82,14 @@ class Views:
             return failure("\n".join(found)), self._located(found, [relative])
         results = self.project.results(snippet)
         columns = columns_of([(r.key, [s.output for s in r.steps]) for r in results])
-        same = len(columns) == 1
-        meta = provenance(snippet, selection.run_on, same, selection.missing, HASH_SEED, self.source_url)
+        marked = marks(snippet, columns)
+        meta = provenance(snippet, selection.run_on, marked, selection.missing, HASH_SEED, self.source_url)
         found = [p for r in results for p in problems(snippet, r)]
         if snippet.options.draw:
             diagrams, trouble = self._diagrams(snippet, results)
             meta = diagrams + "\n\n" + meta
             found += trouble
-        return snippet, columns, meta, found
+        return Shown(snippet, columns, marked, meta, found)
 
     def _diagrams(self, snippet: Snippet, results: list[RunResult]) -> tuple[str, list[str]]:
         """One figure per distinct drawing, labelled with the interpreters whose objects it shows."""
@@ -102,30 +118,30 @@ class Views:
 
     def _snippet(self, relative: str, title: str | None) -> tuple[str, list[str]]:
         shown = self._shown(relative)
-        if len(shown) == 2:
+        if not isinstance(shown, Shown):
             return shown
-        snippet, columns, meta, found = shown
-        body = wrapped(snippet, columns, transcript(snippet, columns, title, meta))
-        if found:
-            return failure("\n".join(found), [body]), self._located(found, [relative])
-        return body, []
+        snippet, columns = shown.snippet, shown.columns
+        body = wrapped(snippet, columns, transcript(snippet, columns, shown.marked, title, shown.meta))
+        return self._with_problems(body, shown.problems, [relative])
 
     def _predict(self, fence: Fence) -> tuple[str, list[str]]:
         relative = fence.paths[0]
         shown = self._shown(relative)
-        if len(shown) == 2:
+        if not isinstance(shown, Shown):
             return shown
-        snippet, columns, meta, found = shown
+        snippet = shown.snippet
         ask = "What does the script print?" if snippet.kind == "script" else "What does the last input print?"
         extra = [choice.strip() for choice in fence.setting("choices").split("|") if choice.strip()]
         name = "predict-" + re.sub(r"[^a-z0-9]+", "-", relative.lower()).strip("-")
         body = exercise(
-            snippet, columns, name=name, ask=fence.setting("ask", ask), extra=extra, why=fence.setting("why")
+            snippet,
+            shown.columns,
+            name=name,
+            ask=fence.setting("ask", ask),
+            extra=extra,
+            why=fence.setting("why"),
         )
-        body += "\n\n" + meta
-        if found:
-            return failure("\n".join(found), [body]), self._located(found, [relative])
-        return body, []
+        return self._with_problems(body + "\n\n" + shown.meta, shown.problems, [relative])
 
     def _table(self, fence: Fence) -> tuple[str, list[str]]:
         rows: list[tuple[str, dict[str, str]]] = []
@@ -159,16 +175,14 @@ class Views:
         else:
             meta = f"{_META}Execution off: recorded outputs · {sources}</p>"
         markdown = table(rows, [(key, describe_key(key)) for key in keys], meta)
-        if found:
-            return failure("\n".join(found), [markdown]), self._located(found, fence.paths)
-        return markdown, []
+        return self._with_problems(markdown, found, fence.paths)
 
     def value(self, value: Value) -> tuple[str, str, list[str]]:
         """An inline value: (the text, where it came from, problems)."""
         shown = self._shown(value.path)
-        if len(shown) == 2:
+        if not isinstance(shown, Shown):
             return "(not available)", value.path, shown[1] or [f"snippets/{value.path}: not available"]
-        snippet, columns, _meta, _found = shown  # the snippet's own fence reports its problems
+        snippet, columns = shown.snippet, shown.columns  # the snippet's own fence reports its problems
         steps = [i for i, step in enumerate(snippet.steps) if value.line is None or step.lineno == value.line]
         where = f"{snippet.display_path}:{value.line or snippet.steps[-1].lineno}"
         if not steps:
@@ -192,6 +206,14 @@ class Views:
         except ValueError as error:
             return "(no value)", where, self._located([f"{where}: {error}"], [value.path])
         return text, where, []
+
+    def _with_problems(
+        self, markdown: str, found: list[str], relatives: Sequence[str]
+    ) -> tuple[str, list[str]]:
+        """The Markdown as it is, or after a failure box listing the problems, which are returned located."""
+        if not found:
+            return markdown, []
+        return failure("\n".join(found), [markdown]), self._located(found, relatives)
 
     def _located(self, found: list[str], relatives: Sequence[str]) -> list[str]:
         """The problems, headed by the pages that embed these snippets."""
