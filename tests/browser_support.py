@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +52,40 @@ def find_chromium() -> tuple[str | None, str]:
         "no Chromium: install Debian's `chromium` (make system-deps) "
         "or set SNIPPET_BROWSER to a Chromium or Chrome executable"
     )
+
+
+class _Shared:
+    """One Playwright and one Chromium per test process, however many modules use them."""
+
+    playwright: Playwright | None = None
+    browser: Browser | None = None
+    users = 0
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """The browser for a session fixture: skipped when there is none, failed under CI=true.
+
+    Playwright's sync API runs once per thread, so every module's fixture shares it.
+    """
+    executable, reason = find_chromium()
+    if executable is None:
+        # On CI a missing browser is a broken setup, not a reason to pass.
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    if _Shared.browser is None:
+        _Shared.playwright = sync_playwright().start()
+        _Shared.browser = _Shared.playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    _Shared.users += 1
+    try:
+        yield _Shared.browser
+    finally:
+        _Shared.users -= 1
+        if not _Shared.users and _Shared.playwright is not None:
+            _Shared.browser.close()
+            _Shared.playwright.stop()
+            _Shared.browser = _Shared.playwright = None
 
 
 def _config() -> dict[str, Any]:

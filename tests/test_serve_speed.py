@@ -5,7 +5,7 @@ The Markdown extension keeps fence HTML, and the MkDocs plugin
 builds of one process. These tests hold it to:
 every reused result is byte-for-byte what a fresh `mkdocs build` makes; an
 edited snippet is converted again and shows its new output; the shortcuts it
-takes (a lighter page for the search indexer, Material's search defaults
+takes (a lighter page for the search indexer, the search settings
 spelled out, fence ids from snippet names) change nothing a reader sees.
 """
 
@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from material.plugins.search.plugin import Parser
 from mkdocs.config import load_config
 from mkdocs.structure.files import Files
 from serve_session import digests
-from sites import MKDOCS, ROOT, Build
+from sites import MKDOCS, ROOT, Build, copy_real_site
 
 from snippet_engine.memo import BuildMemo
 from snippet_engine.plugin import lighter, skip_hidden_theme_folders
@@ -38,21 +37,11 @@ EDITED_PAGE = "memory/index.html"
 EPOCH = "1700000000"
 
 
-def _copy_of_the_site(target: Path) -> Path:
-    for name in ("docs", "snippets", "overrides"):
-        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "copy"]):
-        subprocess.run([*git, *command], cwd=target, check=True, capture_output=True)
-    return target
-
-
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A fresh `mkdocs build` of a copy of the site, and four serve-style builds of it in one process."""
     tmp = tmp_path_factory.mktemp("serve")
-    root = _copy_of_the_site(tmp / "site")
+    root = copy_real_site(tmp / "site")
     cache = tmp / "cache"
     # Reuse what the suite already ran, without writing the edit's runs into the repository's cache.
     if (ROOT / ".cache" / "snippets").is_dir():
@@ -139,14 +128,23 @@ def test_the_search_indexer_reads_the_same_text_without_code_spans(real_site: Bu
         assert _sections(light) == _sections(html), page
 
 
-def test_search_settings_are_materials_own_defaults() -> None:
+def test_search_settings_are_spelled_out_so_serve_never_looks_up_defaults() -> None:
+    """The search settings are the site's own (see mkdocs.yml), and all three are set.
+
+    Left empty, the plugin compiles its translation templates on every
+    `mkdocs serve` rebuild to find Material's defaults. They are not those
+    defaults any more: the separator also splits dotted names, calls, file
+    names and snake_case, and the pipeline drops the stop-word filter (it threw
+    away "is") for the trimmer. tests/test_reading_search.py checks what the
+    queries find with them.
+    """
     config = load_config(config_file=str(ROOT / "mkdocs.yml"))
     search: Any = config.plugins["material/search"]
-    # What Material works out when they are left empty (its private helper, pinned version).
-    assert search.config.lang == [search._translate(config, "search.config.lang")]
-    assert search.config.separator == search._translate(config, "search.config.separator")
-    pipeline = search._translate(config, "search.config.pipeline")
-    assert search.config.pipeline == [p for p in re.split(r"\s*,\s*", pipeline) if p]
+    assert search.config.lang == [search._translate(config, "search.config.lang")] == ["en"]
+    assert search.config.separator and search.config.pipeline
+    assert search.config.separator != search._translate(config, "search.config.separator")
+    assert search.config.pipeline == ["trimmer"]
+    assert "stopWordFilter" not in search.config.pipeline
 
 
 def test_no_page_repeats_an_id(real_site: Build) -> None:
