@@ -56,15 +56,23 @@ PYTHONS_ARGS ?= $(if $(filter 1 true yes,$(CI)),--require)
 pythons: $(STAMP) ## Install the supported interpreters that are missing; list them all
 	$(BIN)/python scripts/install_pythons.py $(PYTHONS_ARGS)
 
+# The in-browser interpreter of the "Edit and run" panel: Pyodide, pinned in
+# tools/pyodide's npm lock, and the engine's REPL driver, copied into
+# docs/assets/tryit/ (gitignored) for MkDocs and Zensical to publish as they
+# are. Quick when nothing changed; without npm (or offline) it says so and the
+# site builds all the same, its panel saying it is not available in this build.
+tryit-assets: ## Copy the in-browser interpreter (Pyodide, npm ci) into docs/assets/tryit/
+	@sh tools/pyodide/copy-assets.sh
+
 # Never waits for an install: the interpreters already here run the snippets,
 # and the build log and the pages name the supported ones it lacks.
-serve: $(STAMP) ## Serve the site on http://127.0.0.1:8000 with live reload
+serve: $(STAMP) tryit-assets ## Serve the site on http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-build: $(STAMP) ## Strict build into site/
+build: $(STAMP) tryit-assets ## Strict build into site/
 	$(BIN)/mkdocs build --strict
 
-test: $(STAMP) system-deps pythons ## Run the whole suite (snippets, engine, strict build, browser)
+test: $(STAMP) system-deps pythons tryit-assets ## Run the whole suite (snippets, engine, strict build, browser)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 update: $(STAMP) ## Record real outputs into every snippet file (review the diff!)
@@ -98,4 +106,4 @@ lint: $(STAMP) ## ruff and mypy --strict on the engine, tests and scripts
 clean: ## Remove the site, caches and the virtual environment
 	rm -rf site .cache test-artifacts .pytest_cache .mypy_cache .ruff_cache $(VENV)
 
-.PHONY: help setup system-deps pythons serve build test update interpreters repl-check bench lint clean
+.PHONY: help setup system-deps pythons tryit-assets serve build test update interpreters repl-check bench lint clean
