@@ -6,7 +6,8 @@ CPython compiled to WebAssembly (Pyodide, served by the site itself) and is
 echoed as CPython 3.14's REPL echoes it; Stop ends a runaway loop within a
 second and the next run works in a fresh interpreter; output is capped; the
 panel works by keyboard, at 390 px, in the dark scheme and across Material's
-instant navigation; and every request stays on the site's own origin.
+instant navigation; and every request stays on the site's own origin. The
+same panel also runs under a real `mkdocs serve` of the project.
 
 Pyodide is cold-loaded once per worker process of the suite (the page fixture
 is module-scoped). Timings (click to first output, cold and warm) go to
@@ -18,14 +19,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHROMIUM_ARGS, ROOT, find_chromium, serve
+from browser_support import CHROMIUM_ARGS, ROOT, find_chromium, serve, site_prefix
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Worker, expect, sync_playwright
 from sites import Build
 
@@ -312,3 +318,60 @@ def test_buttons_follow_instant_navigation_and_note_the_native_build(session: Se
     page.go_back()
     page.wait_for_url(re.compile(f"/{CHAPTER}(#.*)?$"))
     assert session.foreign() == [] and session.errors == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """The project under `mkdocs serve`, as a maintainer runs it (live reload included)."""
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}{site_prefix()}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(base, timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"mkdocs serve did not start:\n{log.read_text()}", pytrace=False)
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_panel_runs_under_mkdocs_serve(browser: Browser, served: str) -> None:
+    if not all((ASSETS / name).is_file() for name in RUNTIME_FILES):
+        _skip_or_fail("docs/assets/tryit/ is incomplete: run `make tryit-assets` (needs npm)")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        shared = Session(page, served)
+        page.on("request", lambda request: shared.requests.append(request.url))
+        page.on("pageerror", lambda error: shared.errors.append(str(error)))
+        page.goto(served + CHAPTER, wait_until="load")
+        page.locator(".snippet .tryit-open").first.click()
+        panel = page.locator("section.tryit").first
+        expect(panel.get_by_role("textbox", name="Input 1")).to_be_focused()
+        _set_inputs(panel, ["x = 1000", "y = 1000", "x is y"])
+        echoed = _run(shared, panel)
+        assert echoed.rstrip("\n") == ">>> x = 1000\n>>> y = 1000\n>>> x is y\nFalse"
+        expect(panel.locator(".tryit-label")).to_have_text(LABEL)
+        assert shared.foreign() == [] and shared.errors == []
+    finally:
+        context.close()
