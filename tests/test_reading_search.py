@@ -20,6 +20,7 @@ import pytest
 from browser_support import chromium, serve
 from mkdocs.config import load_config
 from playwright.sync_api import Browser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sites import ROOT, Build
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -82,12 +83,16 @@ def first_hit(page: Page, query: str) -> Hit | None:
     # Material listens to keystrokes: type the query as a reader does.
     box.press_sequentially(query)
     # Results carry the query in their links (?h=...): wait for this query's, not the last one's.
-    page.wait_for_function(
-        """q => document.querySelector(`.md-search-result__item a[href*="h=${q}#"]`)
-           || /^No matching/.test(document.querySelector(".md-search-result__meta").textContent.trim())""",
-        arg=quote(query),
-        timeout=10_000,
-    )
+    # "No matching documents" proves nothing while the query is still being typed (a prefix
+    # such as "p" can match nothing), so only a wait that runs out means nothing was found.
+    try:
+        page.wait_for_function(
+            """q => document.querySelector(`.md-search-result__item a[href*="h=${q}#"]`)""",
+            arg=quote(query),
+            timeout=10_000,
+        )
+    except PlaywrightTimeoutError:
+        return None
     links = page.locator(".md-search-result__item").first.locator("a.md-search-result__link")
     if not links.count():
         return None

@@ -31,8 +31,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHROMIUM_ARGS, ROOT, find_chromium, serve, site_prefix
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Worker, expect, sync_playwright
+from browser_support import ROOT, chromium, serve, site_prefix
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Worker, expect
 from sites import Build
 
 pytestmark = pytest.mark.browser
@@ -99,13 +99,10 @@ class Session:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable, reason = find_chromium()
-    if executable is None:
-        _skip_or_fail(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    # The suite's one Playwright per thread: a second sync_playwright() in the
+    # same worker fails ("Sync API inside the asyncio loop").
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
