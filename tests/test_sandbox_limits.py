@@ -126,30 +126,24 @@ print([child.wait() for child in children])
 
 
 @pytest.mark.usefixtures("host_unchanged")
-def test_writing_2000_files_of_3_mib_is_stopped_at_the_runs_space(
-    runner: Runner, interpreter: Interpreter
+@pytest.mark.parametrize(
+    ("name", "source", "message", "within"),
+    [
+        pytest.param(
+            "fills_disk.py", FILES, "went over its space for files (256 MiB", 15, id="2000_files_of_3_mib"
+        ),
+        pytest.param("forks.py", PROCESSES, "went over its limit of 256 processes", 15, id="5000_processes"),
+        pytest.param(
+            "children.py", CHILDREN, "went over its memory limit (3 GiB", 30, id="three_children_of_1_5_gib"
+        ),
+    ],
+)
+def test_a_run_is_stopped_at_its_limit_with_a_clear_message(
+    runner: Runner, interpreter: Interpreter, name: str, source: str, message: str, within: float
 ) -> None:
-    result, seconds = _run(runner, "fills_disk.py", FILES, interpreter)
-    assert result.error is not None and "went over its space for files (256 MiB" in result.error, result.error
-    assert seconds < 15
-
-
-@pytest.mark.usefixtures("host_unchanged")
-def test_5000_processes_are_stopped_at_the_runs_process_limit(
-    runner: Runner, interpreter: Interpreter
-) -> None:
-    result, seconds = _run(runner, "forks.py", PROCESSES, interpreter)
-    assert result.error is not None and "went over its limit of 256 processes" in result.error, result.error
-    assert seconds < 15
-
-
-@pytest.mark.usefixtures("host_unchanged")
-def test_three_children_of_1_5_gib_are_stopped_at_the_runs_memory_limit(
-    runner: Runner, interpreter: Interpreter
-) -> None:
-    result, seconds = _run(runner, "children.py", CHILDREN, interpreter)
-    assert result.error is not None and "went over its memory limit (3 GiB" in result.error, result.error
-    assert seconds < 30
+    result, seconds = _run(runner, name, source, interpreter)
+    assert result.error is not None and message in result.error, result.error
+    assert seconds < within
 
 
 @pytest.mark.usefixtures("host_unchanged")
