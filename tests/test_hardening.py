@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import found_interpreters
-from sites import ROOT, build_mini_site
+from sites import ROOT, build_mini_site, mini_site_env, write_mini_site
 
 from snippet_engine import Interpreter, RunResult, Settings, SnippetError, parse
 from snippet_engine.run import Runner
@@ -280,6 +281,18 @@ def test_a_run_that_tries_to_kill_the_sandbox_fails_alone(runner: Runner, newest
             "#| timeout: nan",
             "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not 'nan'",
         ),
+        (
+            "#| timeout: 0",
+            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not '0'",
+        ),
+        (
+            "#| timeout: -1",
+            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not '-1'",
+        ),
+        (
+            "#| timeout: 1e9",
+            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not '1e9'",
+        ),
     ],
 )
 def test_an_impossible_timeout_is_an_error_naming_the_line(header: str, message: str) -> None:
@@ -318,3 +331,68 @@ def _run_text(runner: Runner, name: str, text: str, interp: Interpreter) -> tupl
     start = time.monotonic()
     result = runner(parse(Path("snippets/hostile") / name, text), interp)
     return result, time.monotonic() - start
+
+
+def test_a_byte_order_mark_is_an_error_not_a_hidden_header() -> None:
+    # Behind an invisible U+FEFF, "#| timeout: 2" would be an ordinary comment.
+    with pytest.raises(SnippetError) as caught:
+        parse(Path("snippets/hostile/bom.py"), "\ufeff#| timeout: 2\nprint(1)\n")
+    assert (
+        str(caught.value)
+        == "snippets/hostile/bom.py:1: starts with a UTF-8 byte-order mark; save it without one"
+    )
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A site in tmp_path/site and, beside it, a file no page may publish."""
+    secret = tmp_path / "outside" / "secret.py"
+    secret.parent.mkdir()
+    secret.write_text("print('TOP-SECRET-LINE')\n", encoding="utf-8")
+    (tmp_path / "site" / "snippets").mkdir(parents=True)
+    (tmp_path / "site" / "snippets" / "leak.py").symlink_to(secret)
+    return secret
+
+
+@pytest.mark.parametrize(
+    ("fence", "message"),
+    [
+        (
+            "../../outside/secret.py",
+            "snippet paths are relative to snippets/ and stay inside it, not '../../outside/secret.py'",
+        ),
+        ("{secret}", "snippet paths are relative to snippets/ and stay inside it, not '{secret}'"),
+        ("leak.py", "snippets/leak.py: leads outside snippets/ (to {secret})"),
+    ],
+    ids=["dot_dot", "absolute", "symlink"],
+)
+def test_a_fence_path_leading_out_of_snippets_fails_the_build_naming_the_page(
+    outside: Path, fence: str, message: str
+) -> None:
+    root = outside.parent.parent / "site"
+    pages = {"leaks.md": f"# Leaks\n\n```snippet\n{fence.format(secret=outside)}\n```\n"}
+    build = build_mini_site(root, pages, {"fine.pycon": ">>> 6 * 7\n42\n"})
+    assert build.returncode != 0
+    assert "docs/leaks.md" in build.log
+    assert message.format(secret=outside) in build.log
+    published = root / "site" / "leaks" / "index.html"
+    assert not published.exists() or "TOP-SECRET-LINE" not in published.read_text(encoding="utf-8")
+
+
+def test_update_never_writes_through_a_link_out_of_snippets(outside: Path) -> None:
+    root = outside.parent.parent / "site"
+    write_mini_site(root, {"index.md": "# Home\n"}, {"fine.pycon": ">>> 6 * 7\n41\n"})
+    before = outside.read_bytes()
+    updating = subprocess.run(
+        [str(Path(sys.executable).with_name("snippets")), "update"],
+        cwd=root,
+        env=mini_site_env(root),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert updating.returncode == 1
+    assert f"error: snippets/leak.py: leads outside snippets/ (to {outside})" in updating.stderr
+    assert outside.read_bytes() == before
+    # The rest is still updated.
+    assert (root / "snippets" / "fine.pycon").read_text(encoding="utf-8") == ">>> 6 * 7\n42\n"
