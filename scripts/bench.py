@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from snippet_engine import Interpreter, Settings, discover, open_project, parse
+from snippet_engine import Interpreter, Settings, open_project, parse
 from snippet_engine.run import Runner
 from snippet_engine.sandbox import Sandbox
 
@@ -429,9 +429,14 @@ def main(argv: list[str] | None = None) -> int:
     if HYPERFINE is None:
         progress("hyperfine not found (Debian: apt-get install hyperfine): timing with a plain loop instead")
     load_before, settings = [round(x, 2) for x in os.getloadavg()], Settings.from_environ(root=ROOT)
-    interpreters = list(discover(settings.pythons).found)
+    # The project's own discovery: the clean venvs the builds run, installed interpreters included.
+    project = open_project(settings)
+    try:
+        interpreters = list(project.discovery.found)
+    finally:
+        project.close()
     # The same interpreters throughout, in every child, even if one is installed meanwhile.
-    os.environ["SNIPPET_PYTHONS"] = os.pathsep.join(i.path for i in interpreters)
+    os.environ["SNIPPET_PYTHONS"] = os.pathsep.join(i.base for i in interpreters)
     startup = startups(interpreters, dict(os.environ))
     engine_run = engine_runs(settings, interpreters, 3 if args.quick else 11)
     each = (f"{key} {startup[key] * 1e3:.1f}, {engine_run[key]} ms" for key in startup)

@@ -71,6 +71,10 @@ def test_a_clean_environment_sees_no_site_packages_of_the_host(tmp_path: Path) -
     assert clean_environment(base, tmp_path).path == made.path  # made once, then reused
     config = (Path(made.path).parent.parent / "pyvenv.cfg").read_text(encoding="utf-8")
     assert "include-system-site-packages = false" in config
+    # sys.executable is the project's own venv: the clean one is made from that venv's base
+    # (a venv of PyPy's venv would have no bin/python3).
+    assert f"home = {Path(sys.executable).parent}\n" not in config
+    assert f"home = {Path(sys._base_executable).parent}\n" in config
 
 
 @pytest.mark.parametrize("interp", found_interpreters(), ids=lambda i: i.key)

@@ -180,6 +180,22 @@ class ProbeCache:
         os.replace(temporary, self.file)
 
 
+def _made_from(python: str) -> str:
+    """The interpreter a virtual environment's `python` was made from; `python` itself if none.
+
+    A venv made from PyPy's own venv has no bin/python3, so venvs are made from the base.
+    """
+    try:
+        config = (Path(python).parent.parent / "pyvenv.cfg").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return python
+    for line in config.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "executable" and os.access(value.strip(), os.X_OK):
+            return value.strip()
+    return python
+
+
 def clean_environment(interpreter: Interpreter, venvs_dir: Path) -> Interpreter:
     """The interpreter behind a virtual environment of its own, without pip or system site-packages."""
     identity = f"{os.path.realpath(interpreter.base)}|{_fingerprint(Path(interpreter.base))}"
@@ -191,14 +207,16 @@ def clean_environment(interpreter: Interpreter, venvs_dir: Path) -> Interpreter:
         # Made beside the target and renamed into place: pytest workers may race here.
         scratch = Path(tempfile.mkdtemp(prefix=f".{interpreter.key}-", dir=venvs_dir))
         made = subprocess.run(
-            [interpreter.base, "-I", "-m", "venv", "--without-pip", str(scratch / "venv")],
+            [_made_from(interpreter.base), "-I", "-m", "venv", "--without-pip", str(scratch / "venv")],
             capture_output=True,
             text=True,
             check=False,
         )
-        if made.returncode != 0:
+        if made.returncode != 0 or not (scratch / "venv" / "bin" / "python3").exists():
             shutil.rmtree(scratch, ignore_errors=True)
-            raise OSError(f"{interpreter.base} -m venv failed: {made.stderr.strip()[-300:]}")
+            raise OSError(
+                f"{interpreter.base} -m venv failed: {made.stderr.strip()[-300:] or 'no bin/python3'}"
+            )
         try:
             os.rename(scratch / "venv", target)
         except OSError:
