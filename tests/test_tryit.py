@@ -372,3 +372,20 @@ def test_the_panel_runs_under_mkdocs_serve(browser: Browser, served: str) -> Non
         assert shared.foreign() == [] and shared.errors == []
     finally:
         context.close()
+
+
+def test_a_basic_repl_transcript_runs_in_the_basic_repl(session: Session) -> None:
+    # snippets/shell/one_line_basic.pycon asks for `repl: basic`: at a 3.14 prompt
+    # `1; 2` would echo only 2, in the basic REPL both values.
+    page = session.page
+    page.goto(session.base + "shell/", wait_until="networkidle")
+    basic = page.locator('.snippet[data-repl="basic"]').filter(has_text="1; 2").first
+    basic.locator(".tryit-open").click()
+    panel = page.locator("section.tryit").first
+    expect(panel.get_by_role("textbox", name="Input 1")).to_be_focused()
+    echoed = _run(session, panel)
+    assert echoed.rstrip("\n").endswith(">>> 1; 2\n1\n2"), echoed
+    expect(panel.locator(".tryit-status")).to_contain_text("The same output as this page's build")
+    page.keyboard.press("Escape")
+    page.goto(session.base + CHAPTER, wait_until="networkidle")
+    assert session.foreign() == [] and session.errors == []

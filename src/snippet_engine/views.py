@@ -227,13 +227,17 @@ def wrapped(snippet: Snippet, columns: Sequence[Column], body: str) -> str:
 
     docs/javascripts/outputs.js reads data-tab-keys to open the reader's
     interpreter's tab; Material's copy button copies data-copy when an ancestor
-    has it: the inputs alone, as a reader would paste them.
+    has it: the inputs alone, as a reader would paste them. data-repl="basic"
+    tells the "Edit and run" panel (tryit-panel.js) to run the basic REPL, as
+    the build did.
     """
     keys = ";".join(" ".join(column.keys) for column in columns)
     attributes = f'data-tab-keys="{keys}"'
     if snippet.kind != "script":
         inputs = "".join(step.source for step in snippet.steps).rstrip("\n")
         attributes += f' data-copy="{html.escape(inputs)}"'
+    if snippet.options.repl == "basic":
+        attributes += ' data-repl="basic"'
     return f'<div class="snippet" {attributes} markdown>\n\n{body}\n\n</div>'
 
 
