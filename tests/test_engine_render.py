@@ -172,13 +172,15 @@ def test_a_predict_fence_asks_first_and_reveals_every_interpreter_s_real_output(
     # The question shows the inputs but not the answer.
     assert "x is y" in _text(question) and "True" not in _text(question.split("<fieldset", 1)[0])
     choices = re.findall(
-        r'<input type="radio" name="predict-a-diff-pycon" value="\d+" data-keys="([^"]*)"> ', html
+        r'<input type="radio" name="predict-a-diff-pycon" value="\d+"'
+        r' data-keys="([^"]*)" data-label="([^"]*)"> ',
+        html,
     )
-    texts = [_text(t).strip() for t in re.findall(r'data-keys="[^"]*"> (.*?)</label>', html)]
+    texts = [_text(t).strip() for t in re.findall(r'data-label="[^"]*"> (.*?)</label>', html)]
     assert dict(zip(texts, choices, strict=True)) == {
-        "False": "3.12 3.13",
-        "True": "pypy3.11",
-        "an error": "",
+        "False": ("3.12 3.13", "CPython 3.12\u20133.13"),
+        "True": ("pypy3.11", "PyPy 3.11"),
+        "an error": ("", ""),
     }
     assert "CPython 3.12\u20133.13" in reveal and "PyPy 3.11" in reveal
     assert "CPython makes two objects." in reveal

@@ -60,23 +60,19 @@ const inputsOf = (code, copy) => {
   return inputs.map((lines) => lines.join("\n"));
 };
 
-// The build's own output for CPython 3.14 (or the first tab), to show beside ours.
-const metaOf = (root) => {
-  const after = root.nextElementSibling;
-  return root.querySelector(":scope > .snippet-meta") || (after && after.matches(".snippet-meta") ? after : null);
-};
-const buildOutput = (root, exercise) => {
-  const meta = metaOf(root);
+// The build's own output for CPython 3.14 (or the first tab), to show beside
+// ours. `meta`: the example's provenance line (tryit.js found it).
+const buildOutput = (root, exercise, meta) => {
   const versions = ((meta && meta.querySelector("details p")) || {}).textContent || "";
   const exact = (/\b3\.14\.\d+\b/.exec(versions) || ["3.14"])[0];
   if (exercise) {
-    // The reveal: "<p><strong>CPython 3.14–3.15</strong></p>" (or "Every
-    // interpreter prints:") and then that output, "(nothing)" for none.
-    for (const label of root.querySelectorAll(".predict-reveal > p")) {
-      const strong = label.querySelector("strong");
+    // The reveal: a <p data-keys="..."> naming who printed it, then that
+    // output ("(nothing)" for none).
+    for (const label of root.querySelectorAll(".predict-reveal > p[data-keys]")) {
       const block = label.nextElementSibling;
-      const fits = strong ? covers314(strong.textContent) : /^Every interpreter/.test(label.textContent);
-      if (fits && block && block.matches(".highlight")) return { label: `CPython ${exact}`, block, on314: true };
+      if (label.dataset.keys.split(" ").includes("3.14") && block && block.matches(".highlight")) {
+        return { label: `CPython ${exact}`, block, on314: true };
+      }
     }
     return null;
   }
@@ -90,18 +86,6 @@ const buildOutput = (root, exercise) => {
   const other = (labels[index] || {}).textContent || ((summary && summary.textContent) || "").replace(/^Ran on /, "");
   return blocks[index] ? { label: on314 ? `CPython ${exact}` : other, block: blocks[index], on314 } : null;
 };
-// "CPython 3.11–3.13, 3.14" covers 3.14; "3.13t" and "PyPy 3.11" do not.
-const covers314 = (text) => {
-  const cpython = /CPython ([^·]*)/.exec(text);
-  return Boolean(cpython) && cpython[1].split(",").some((part) => {
-    const range = /(\d+)\.(\d+)(?:\s*[–-]\s*(\d+)\.(\d+))?(t?)/.exec(part.trim());
-    if (!range || range[5]) return false;
-    const low = +range[2];
-    const high = range[4] ? +range[4] : low;
-    return low <= 14 && 14 <= high;
-  });
-};
-
 // ---- Interpreters: one Web Worker per run, the next one loaded ahead ----
 
 let available = null; // a promise: are the interpreter's files in this build?
@@ -149,10 +133,12 @@ const element = (tag, props = {}, ...children) => {
 const button = (text, className, onclick) => element("button", { type: "button", className, onclick }, text);
 
 class Panel {
-  constructor(opener, root, exercise) {
+  constructor(opener, root, exercise, meta) {
     this.opener = opener;
     this.host = root; // the .snippet wrapper, or the .predict exercise
     this.exercise = exercise;
+    this.meta = meta; // its provenance line, which holds the button
+    this.shown = buildOutput(root, exercise, meta); // the page never changes it
     const code = root.querySelector(".language-pycon code");
     this.original = inputsOf(code, exercise ? null : root.dataset.copy);
     this.basic = root.dataset.repl === "basic";
@@ -162,8 +148,7 @@ class Panel {
   }
 
   build() {
-    const meta = metaOf(this.host);
-    const source = meta && meta.querySelector(".snippet-source");
+    const source = this.meta.querySelector(".snippet-source");
     this.label = element("span", { className: "tryit-label" }, "CPython for WebAssembly, loaded from this site");
     this.inputs = element("div", { className: "tryit-inputs" });
     this.runButton = button("Run", "tryit-run", () => this.run());
@@ -341,7 +326,7 @@ class Panel {
   explain(inputs, same) {
     const text = inputs.flat().join("\n");
     const found = NATIVE.filter(([pattern]) => pattern.test(text)).map(([, what]) => what);
-    const shown = buildOutput(this.host, this.exercise);
+    const shown = this.shown;
     if (shown && ADDRESS.test(shown.block.textContent)) found.push("memory addresses");
     if (shown && ERRNO.test(shown.block.textContent)) found.push("the C library's error numbers");
     const parts = [];
@@ -365,7 +350,7 @@ class Panel {
   // Did the unedited inputs print what this page shows for 3.14 (for an
   // exercise: its last input)? null: edited, or nothing to compare with.
   sameAsBuild() {
-    const shown = buildOutput(this.host, this.exercise);
+    const shown = this.shown;
     if (!shown || !shown.on314 || this.lines.map((lines) => lines.join("\n")).join("\n") !== this.original.join("\n")) return null;
     // The build expands tabs, as a terminal shows them.
     const tidy = (text) =>
@@ -398,14 +383,17 @@ class Panel {
     return ((performance.now() - this.started) / 1000).toFixed(2);
   }
 
-  finish(text) {
+  // End the run, if any: its worker, its stop URL, its stop timer.
+  teardown() {
     if (this.worker) this.worker.terminate();
-    this.worker = null;
-    clearTimeout(this.stopTimer);
     if (this.stopURL) URL.revokeObjectURL(this.stopURL);
-    this.stopURL = null;
-    this.stopping = null;
+    clearTimeout(this.stopTimer);
+    this.worker = this.stopURL = this.stopping = null;
     this.setRunning(false);
+  }
+
+  finish(text) {
+    this.teardown();
     this.say(text);
     if (this.root.isConnected) {
       if (this.root.contains(document.activeElement) || document.activeElement === document.body) this.runButton.focus();
@@ -432,7 +420,7 @@ class Panel {
   }
 
   open() {
-    ((this.exercise && metaOf(this.host)) || this.host).after(this.root);
+    (this.exercise ? this.meta : this.host).after(this.root);
     this.opener.setAttribute("aria-expanded", "true");
     this.opener.setAttribute("aria-controls", this.id);
     panels.add(this);
@@ -452,11 +440,7 @@ class Panel {
   }
 
   close() {
-    if (this.worker) this.worker.terminate();
-    if (this.stopURL) URL.revokeObjectURL(this.stopURL);
-    clearTimeout(this.stopTimer);
-    this.worker = this.stopURL = this.stopping = null;
-    this.setRunning(false);
+    this.teardown();
     this.root.remove();
     panels.delete(this);
     this.opener.setAttribute("aria-expanded", "false");
@@ -465,16 +449,16 @@ class Panel {
 }
 
 // Open or close the panel of a transcript (`root`: its .snippet wrapper, or a
-// .predict exercise) from its button.
+// .predict exercise; `meta`: the provenance line holding the button) from its button.
 const byOpener = new WeakMap();
-export async function toggle(opener, root, exercise) {
+export async function toggle(opener, root, exercise, meta) {
   let panel = byOpener.get(opener);
   if (panel && panel.root.isConnected) return panel.close();
   if (opening.has(opener)) return; // a second click while the stylesheet loads
   opening.add(opener);
   await styled();
   opening.delete(opener);
-  if (!panel) byOpener.set(opener, (panel = new Panel(opener, root, exercise)));
+  if (!panel) byOpener.set(opener, (panel = new Panel(opener, root, exercise, meta)));
   panel.open();
 }
 const opening = new WeakSet();

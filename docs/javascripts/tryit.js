@@ -32,7 +32,7 @@
       opener.className = "tryit-open";
       opener.textContent = "Edit and run";
       opener.setAttribute("aria-expanded", "false");
-      opener.addEventListener("click", () => load().then((module) => module.toggle(opener, root, exercise)));
+      opener.addEventListener("click", () => load().then((module) => module.toggle(opener, root, exercise, meta)));
       if (!meta) root.append((meta = Object.assign(document.createElement("div"), { className: "snippet-meta" })));
       meta.prepend(opener, " \u00b7 ");
     }

@@ -130,8 +130,10 @@ def exercise(
         answers.setdefault(cell(column.outputs[-1]), []).extend(column.keys)
     for text in extra:
         answers.setdefault(cell(text), [])
+    # data-label: the interpreters that print this answer, labelled as tabs are (predict.js says it).
     radios = [
-        f'<label><input type="radio" name="{name}" value="{n}" data-keys="{" ".join(keys)}"> {text}</label>'
+        f'<label><input type="radio" name="{name}" value="{n}" data-keys="{" ".join(keys)}"'
+        f' data-label="{group_label(keys) if keys else ""}"> {text}</label>'
         for n, (text, keys) in enumerate(sorted(answers.items()))
     ]
     # Grouped by the answer itself: tabs that differ earlier may agree on the last output.
@@ -140,10 +142,15 @@ def exercise(
         printed.setdefault(comparable(column.outputs[-1]), [column.outputs[-1]]).extend(column.keys)
     order = supported_keys()
     groups = [(output, sorted(keys, key=order.index)) for output, *keys in printed.values()]
+    # data-keys: which interpreters printed the block that follows (tryit-panel.js finds 3.14's).
     if len(groups) == 1:
-        reveal = [f"Every interpreter prints:\n\n{_block_of(snippet, groups[0][0])}"]
+        output, keys = groups[0]
+        reveal = [f'<p data-keys="{" ".join(keys)}">Every interpreter prints:</p>\n\n{_block_of(output)}']
     else:
-        reveal = [f"**{group_label(keys)}**\n\n{_block_of(snippet, output)}" for output, keys in groups]
+        reveal = [
+            f'<p data-keys="{" ".join(keys)}"><strong>{group_label(keys)}</strong></p>\n\n{_block_of(output)}'
+            for output, keys in groups
+        ]
     return "\n\n".join(
         [
             '<div class="predict" data-predict="true" markdown>',
@@ -152,6 +159,7 @@ def exercise(
             f'<fieldset class="predict-choices"><legend>{html.escape(ask)}</legend>\n'
             + "\n".join(radios)
             + "\n</fieldset>",
+            '<p class="predict-feedback" aria-live="polite"></p>',
             '<details class="predict-reveal" markdown>\n<summary>Reveal the output</summary>',
             *reveal,
             f'<p class="predict-why">{html.escape(why)}</p>',
@@ -161,7 +169,7 @@ def exercise(
     )
 
 
-def _block_of(snippet: Snippet, output: str) -> str:
+def _block_of(output: str) -> str:
     return fenced("text", output.rstrip("\n").expandtabs(8) or "(nothing)")
 
 
