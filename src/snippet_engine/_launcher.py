@@ -159,10 +159,10 @@ def lay_out(root_fd, layout, blobs):
                 os.close(fd)
 
 
-def read_capped(fd, cap, offset=0):
+def read_capped(fd, cap):
     chunks, size = [], 0
     while size <= cap:
-        chunk = os.pread(fd, min(1 << 16, cap + 1 - size), offset + size)
+        chunk = os.pread(fd, min(1 << 16, cap + 1 - size), size)
         if not chunk:
             break
         chunks.append(chunk)
@@ -200,6 +200,7 @@ class Session:
         self.root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         self.sandboxed = config["pid_namespace"]
         self.dirty = False
+        self.clean = False  # end() emptied everything and nothing ran since
         self.state = None  # the current command's: {"expired": bool, "limit": str or None}
         if self.sandboxed and os.getpid() != 1:
             raise SystemExit("the launcher must be PID 1 of its namespace")
@@ -300,6 +301,7 @@ class Session:
 
     def end(self):
         """Empty everything a run could write; if that cannot be done, the next request is refused."""
+        self.clean = False
         try:
             wipe(self.root_fd)
             if self.sandboxed:
@@ -311,16 +313,20 @@ class Session:
                 raise OSError("the run's directory is not empty")
         except OSError as error:
             self.dirty = "could not empty the run's directory (%s)" % error
+        else:
+            self.clean = True
 
     def run(self, request, blobs):
         timeout = float(request["timeout"])
         if not 0 < timeout < 1e6:
             return {"error": "timeout %r is not a number of seconds" % request["timeout"]}, []
         if request.get("layout"):
-            self.end()
-            if self.dirty:
-                return {"error": self.dirty, "retry": True}, []
+            if not self.clean:  # usually emptied already, after the last run's reply
+                self.end()
+                if self.dirty:
+                    return {"error": self.dirty, "retry": True}, []
             lay_out(self.root_fd, request["layout"], blobs)
+        self.clean = False
         cap = self.config["file_size"]
         output = self.output_file()
         try:

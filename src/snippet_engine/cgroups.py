@@ -73,8 +73,8 @@ def _can_make_children(parent: Path) -> bool:
 def controllers() -> tuple[Controller, ...]:
     """The memory and pids controllers this process may make child cgroups of (v2 preferred)."""
     found: dict[str, Controller] = {}
-    own = _own_cgroups()
-    for point, root, kind, _ in _mounts():
+    own, mounts = _own_cgroups(), _mounts()
+    for point, root, kind, _ in mounts:
         if kind == "cgroup2" and "" in own:
             parent = _inside(point, root, own[""])
             try:
@@ -90,7 +90,7 @@ def controllers() -> tuple[Controller, ...]:
                 for name in ("memory", "pids"):
                     if name in enabled:
                         found.setdefault(name, Controller(name, parent, 2))
-    for point, root, kind, options in _mounts():
+    for point, root, kind, options in mounts:
         for name in ("memory", "pids"):
             if kind == "cgroup" and name in options and name not in found and name in own:
                 parent = _inside(point, root, own[name])
@@ -158,12 +158,16 @@ class Group:
 
     def hit(self) -> str | None:
         """The limit the runs hit since the last call, if any."""
-        found = self.peek()
-        self.seen = self._counters()
+        # One read: an event between two reads would be counted as seen, never reported.
+        now = self._counters()
+        found, self.seen = self._hit_in(now), now
         return found
 
     def peek(self) -> str | None:
-        now = self._counters()
+        """The limit the runs hit since the last hit(), without marking it seen."""
+        return self._hit_in(self._counters())
+
+    def _hit_in(self, now: dict[str, int]) -> str | None:
         hits = [name for name, count in now.items() if count > self.seen.get(name, 0)]
         return "memory" if "memory" in hits else "processes" if "pids" in hits else None
 

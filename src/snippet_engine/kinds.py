@@ -12,6 +12,7 @@ status the launcher saw.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -36,7 +37,8 @@ WORKDIR_SHOWN = RUN_ROOT
 SHOWN_AS = (("work", "/home/you/demo"), ("home", "/home/you"), ("tmp", "/tmp"), ("bin", "/usr/bin"))
 
 
-def shown_paths(root: str) -> list[tuple[str, str]]:
+@functools.cache  # one root per launcher, decoded on every step
+def shown_paths(root: str) -> tuple[tuple[str, str], ...]:
     """(path in a run directory, how outputs show it), longest first, for every spelling of `root`."""
     pairs = []
     # In the sandbox the path is the run's own; the host's realpath of it means nothing.
@@ -44,7 +46,7 @@ def shown_paths(root: str) -> list[tuple[str, str]]:
     for spelling in dict.fromkeys(spellings):
         pairs += [(f"{spelling}/{folder}", shown) for folder, shown in SHOWN_AS]
         pairs.append((spelling, WORKDIR_SHOWN))
-    return sorted(pairs, key=lambda pair: -len(pair[0]))
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
 # Everything of a run's environment but its paths: part of the cache key.

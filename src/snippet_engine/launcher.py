@@ -83,10 +83,14 @@ class Scratch:
         self.path.mkdir(mode=0o700)
 
     def remove(self) -> None:
+        """Remove the directory and release the lock; a second call does nothing (close() can repeat)."""
+        if self.lock_fd < 0:
+            return  # closing the number again could close another thread's file
         rmtree(self.path)
         self.lock.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             os.close(self.lock_fd)
+        self.lock_fd = -1
 
 
 def rmtree(path: Path) -> None:

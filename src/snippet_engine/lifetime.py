@@ -20,7 +20,7 @@ import weakref
 from pathlib import Path
 from typing import Protocol
 
-from .cgroups import controllers, kill_members, remove_cgroup
+from .cgroups import controllers, remove_cgroup
 from .launcher import rmtree
 from .limits import CGROUP_PREFIX, LEGACY_PREFIX, SCRATCH_PREFIX, SWEEP_AGE
 
@@ -54,8 +54,7 @@ def sweep_stale(run_base: str) -> None:
     for controller in controllers():
         for folder in controller.parent.glob(f"{CGROUP_PREFIX}*-*"):
             if folder.is_dir() and _dead(folder.name.removeprefix(CGROUP_PREFIX).split("-", 1)[0]):
-                kill_members(folder)
-                remove_cgroup(folder)
+                remove_cgroup(folder)  # kills what is left in it
 
 
 def _dead(pid: str) -> bool:
