@@ -20,7 +20,7 @@ from .fences import Fence, Value
 from .header import SnippetError
 from .interpreters import describe_key, group_label, supported_keys
 from .kinds import HASH_SEED
-from .project import Project
+from .project import Project, Selection
 from .render import META as _META
 from .render import (
     Column,
@@ -36,6 +36,16 @@ from .render import (
 )
 from .results import RunResult
 from .snippet import Snippet
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A snippet's outputs, one column per tab, and what produced them (None: recorded, execution off)."""
+
+    snippet: Snippet
+    columns: list[Column]
+    selection: Selection | None
+    results: list[RunResult]
 
 
 @dataclass(frozen=True)
@@ -64,17 +74,14 @@ class Views:
             return self._predict(fence)
         return self._table(fence)
 
-    def _shown(self, relative: str) -> Shown | tuple[str, list[str]]:
-        """The snippet as shown, run or recorded; or (a failure box, its problems) when it cannot be."""
+    def _ran(self, relative: str) -> Ran | tuple[str, list[str]]:
+        """The snippet's outputs, run or recorded; or (a failure box, its problems) when there are none."""
         try:
             snippet = self.project.load(relative)
         except (OSError, SnippetError) as error:
             return failure(str(error)), self._located([str(error)], [relative])
         if not self.project.settings.execute:
-            columns = recorded_columns(snippet)
-            return Shown(
-                snippet, columns, marks(snippet, columns), recorded_meta(snippet, self.source_url), []
-            )
+            return Ran(snippet, recorded_columns(snippet), None, [])
         selection = self.project.select(snippet)
         if not selection.run_on:
             reasons = "; ".join(f"{describe_key(k)}: {why}" for k, why in selection.skipped)
@@ -82,7 +89,17 @@ class Views:
             return failure("\n".join(found)), self._located(found, [relative])
         results = self.project.results(snippet)
         columns = columns_of([(r.key, [s.output for s in r.steps]) for r in results])
+        return Ran(snippet, columns, selection, results)
+
+    def _shown(self, relative: str) -> Shown | tuple[str, list[str]]:
+        """The snippet as shown, run or recorded; or (a failure box, its problems) when it cannot be."""
+        ran = self._ran(relative)
+        if not isinstance(ran, Ran):
+            return ran
+        snippet, columns, selection, results = ran.snippet, ran.columns, ran.selection, ran.results
         marked = marks(snippet, columns)
+        if selection is None:
+            return Shown(snippet, columns, marked, recorded_meta(snippet, self.source_url), [])
         meta = provenance(snippet, selection.run_on, marked, selection.missing, HASH_SEED, self.source_url)
         found = [p for r in results for p in problems(snippet, r)]
         if snippet.options.draw:
@@ -179,10 +196,11 @@ class Views:
 
     def value(self, value: Value) -> tuple[str, str, list[str]]:
         """An inline value: (the text, where it came from, problems)."""
-        shown = self._shown(value.path)
-        if not isinstance(shown, Shown):
-            return "(not available)", value.path, shown[1] or [f"snippets/{value.path}: not available"]
-        snippet, columns = shown.snippet, shown.columns  # the snippet's own fence reports its problems
+        # Only the outputs: highlights, provenance, problems and drawings are the snippet's own fence's.
+        ran = self._ran(value.path)
+        if not isinstance(ran, Ran):
+            return "(not available)", value.path, ran[1] or [f"snippets/{value.path}: not available"]
+        snippet, columns = ran.snippet, ran.columns
         steps = [i for i, step in enumerate(snippet.steps) if value.line is None or step.lineno == value.line]
         where = f"{snippet.display_path}:{value.line or snippet.steps[-1].lineno}"
         if not steps:
@@ -199,8 +217,8 @@ class Views:
             else:
                 column = next((c for c in columns if value.key in c.keys), None)
                 if column is None:
-                    ran = ", ".join(k for c in columns for k in c.keys)
-                    problem = f"{where}: no output for {value.key} in this build (ran: {ran})"
+                    keys = ", ".join(k for c in columns for k in c.keys)
+                    problem = f"{where}: no output for {value.key} in this build (ran: {keys})"
                     return f"(not run on {value.key})", where, self._located([problem], [value.path])
                 text = extract(column.outputs[index], value.pattern)
         except ValueError as error:
