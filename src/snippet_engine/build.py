@@ -100,8 +100,11 @@ class Build:
             or "a page"
         )
 
-    def convert(self, kind: str, markdown: str, md: Markdown, prefix: str) -> str:
-        """A fence's Markdown -> HTML through the page's own extensions (tabs, admonitions, pygments)."""
+    def convert(self, kind: str, markdown: str, md: Markdown, prefix: str, settings: str) -> str:
+        """A fence's Markdown -> HTML through the page's own extensions (tabs, admonitions, pygments).
+
+        `settings`: what else the HTML depends on, md's extensions and their settings (fingerprint()).
+        """
 
         def convert() -> str:
             self._converting.active = True
@@ -119,7 +122,7 @@ class Build:
             finally:
                 self._converting.active = False
 
-        return self.memo.get((kind, prefix, markdown, _fingerprint(md)), lambda: _searchable_once(convert()))
+        return self.memo.get((kind, prefix, markdown, settings), lambda: _searchable_once(convert()))
 
 
 _SET = re.compile(
@@ -155,7 +158,7 @@ def _searchable_once(converted: str) -> str:
     return _SET.sub(one_set, converted)
 
 
-def _fingerprint(md: Markdown) -> str:
+def fingerprint(md: Markdown) -> str:
     """What a fence's HTML depends on besides its Markdown: the page's extensions and their settings."""
     described = [
         (type(e).__qualname__, sorted(e.getConfigs().items(), key=str)) for e in md.registeredExtensions

@@ -29,7 +29,7 @@ from markdown.util import AtomicString
 from pymdownx.inlinehilite import InlineHiliteException
 from pymdownx.superfences import SuperFencesException
 
-from .build import Build, shared_build
+from .build import Build, fingerprint, shared_build
 from .fences import FenceError, parse_body, parse_value
 
 # Under the "mkdocs" logger tree so `mkdocs build --strict` counts it.
@@ -47,6 +47,13 @@ class SnippetExtension(Extension):  # type: ignore[misc]
         self.build: Build = build or shared_build()
         self.build.views.source_url = self.getConfig("source_url") or None
         self.prefixes: Counter[str] = Counter()  # per page: fences that used each id prefix
+        self._settings: tuple[Markdown, str] | None = None
+
+    def settings_of(self, md: Markdown) -> str:
+        """fingerprint(md), hashed once per Markdown: its extensions are all registered by its first fence."""
+        if self._settings is None or self._settings[0] is not md:
+            self._settings = (md, fingerprint(md))
+        return self._settings[1]
 
     def extendMarkdown(self, md: Markdown) -> None:
         md.registerExtension(self)
@@ -102,7 +109,7 @@ def _format(kind: str, source: str, options: dict[str, Any], md: Markdown) -> st
             if build.settings.strict:
                 raise SuperFencesException(f"snippet: {message}")
         name = fence.paths[0] if kind == "snippet" else kind
-        return build.convert(kind, markdown, md, extension.id_prefix(name))
+        return build.convert(kind, markdown, md, extension.id_prefix(name), extension.settings_of(md))
     except SuperFencesException:
         raise
     except Exception as error:
