@@ -19,7 +19,6 @@ and leave the fence as a raw code block.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -31,6 +30,7 @@ from pymdownx.superfences import SuperFencesException
 
 from .build import Build, fingerprint, shared_build
 from .fences import FenceError, parse_body, parse_value
+from .render import slug
 
 # Under the "mkdocs" logger tree so `mkdocs build --strict` counts it.
 logger = logging.getLogger("mkdocs.plugins.snippet_engine")
@@ -66,7 +66,7 @@ class SnippetExtension(Extension):  # type: ignore[misc]
         so one edit renumbered every later fence; a prefix from the snippet's own
         name is stable and unique per page.
         """
-        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "fence"
+        base = slug(name) or "fence"
         self.prefixes[base] += 1
         count = self.prefixes[base]
         return f"{base}--" if count == 1 else f"{base}-{count}--"

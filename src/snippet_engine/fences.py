@@ -96,7 +96,6 @@ def snippet_path(text: str) -> str:
 class Found:
     name: str
     body: str
-    line: int  # 1-based line of the opening fence in the page
 
 
 _INLINE_VALUE = re.compile(r"`#!out\s+([^`]+)`")
@@ -126,7 +125,7 @@ def find_fences(markdown: str) -> Iterator[Found]:
         name = info[0].lstrip(".{") if info else ""
         if name in NAMES:
             body = "\n".join(line[len(indent) :] for line in lines[index + 1 : end])
-            yield Found(name, body, index + 1)
+            yield Found(name, body)
         index = end + 1
 
 

@@ -110,8 +110,7 @@ def tabs(items: Sequence[tuple[str, str]], selected: int) -> str:
     out = []
     for index, (title, body) in enumerate(items):
         out.append(f'==={"+" if index == selected else ""} "{title}"')
-        out.extend(("    " + line) if line else "" for line in body.splitlines())
-        out.append("")
+        out.extend((_indent(body), ""))
     return "\n".join(out)
 
 
@@ -290,6 +289,11 @@ def interpreters_table(discovery: Discovery | None) -> str:
 def failure(message: str, after: Sequence[str] = ()) -> str:
     box = '!!! failure "This example did not run as recorded"\n\n' + _indent(fenced("text", message))
     return "\n\n".join([box, *after])
+
+
+def slug(text: str) -> str:
+    """'memory/small_int_cache.pycon' -> 'memory-small-int-cache-pycon': for ids and names in a page."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _indent(text: str) -> str:

@@ -159,8 +159,7 @@ def _lines(text: str, path: Path) -> list[str]:
     if "\r" in text:
         line = text[: text.index("\r")].count("\n") + 1
         raise SnippetError(f"{path}:{line}: a carriage return; save the file with LF line endings")
-    lines = text.split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
+    return output_lines(text)
 
 
 def parse(path: Path, text: str | None = None) -> Snippet:

@@ -31,6 +31,7 @@ from .render import (
     marks,
     provenance,
     recorded_meta,
+    slug,
     table,
     transcript,
 )
@@ -120,10 +121,10 @@ class Views:
             else:
                 groups.setdefault(result.drawing, []).append(result.key)
         figures = []
-        slug = re.sub(r"[^a-z0-9]+", "-", snippet.display_path.lower()).strip("-")
+        prefix = slug(snippet.display_path)
         for number, (text, keys) in enumerate(groups.items()):
             try:
-                svg = to_svg(parse_drawing(text), f"{slug}-drawing-{number}")
+                svg = to_svg(parse_drawing(text), f"{prefix}-drawing-{number}")
             except DrawingError as error:
                 trouble.append(f"{snippet.display_path}:1 on {group_label(keys)}: {error}")
                 continue
@@ -149,7 +150,7 @@ class Views:
         snippet = shown.snippet
         ask = "What does the script print?" if snippet.kind == "script" else "What does the last input print?"
         extra = [choice.strip() for choice in fence.setting("choices").split("|") if choice.strip()]
-        name = "predict-" + re.sub(r"[^a-z0-9]+", "-", relative.lower()).strip("-")
+        name = "predict-" + slug(relative)
         body = exercise(
             snippet,
             shown.columns,
