@@ -49,6 +49,8 @@ from snippet_engine.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test-site helpers, as the namespace package `tests`
+from serve_timing import cache_entries  # noqa: E402  (beside this script)
+
 from tests import sites  # noqa: E402
 
 PAGES = 10
@@ -240,10 +242,6 @@ def runs_per_interpreter(settings: Settings) -> collections.Counter[str]:
         return collections.Counter(interpreter.key for run_on in chosen for interpreter in run_on)
     finally:
         project.close()
-
-
-def cache_entries(cache: Path) -> int:
-    return sum(1 for _ in cache.glob("*/*.json"))
 
 
 # --------------------------------------------------------------------------

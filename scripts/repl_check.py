@@ -127,6 +127,10 @@ try:
 except ImportError:  # run without the editable install: use the source tree
     sys.path.insert(0, str(ROOT / "src"))
     from snippet_engine import Interpreter, Settings, Step, discover, matches, open_project, parse
+# The limits the engine's sandbox sets, and how it shows a run's directory: the real REPL gets the same.
+from snippet_engine.kinds import WORKDIR_SHOWN  # noqa: E402
+from snippet_engine.limits import MEMORY_LIMIT  # noqa: E402
+from snippet_engine.limits import OUTPUT_CAP as FILE_LIMIT  # noqa: E402
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # stdlib_corpus, beside this script
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -138,9 +142,6 @@ STARTUP_TIMEOUT = 30.0  # a cold PyPy or a first import of PyREPL
 QUIET = 0.05  # seconds of silence that stand in for /proc/PID/syscall where it is unreadable
 STDIN_GRACE = 0.2  # seconds a REPL must wait, prompt-less, before it counts as reading stdin
 OUTPUT_CAP = 1 << 20  # bytes one input may print (the screen emulator keeps every cell)
-MEMORY_LIMIT = 2 << 30  # the REPL's address space, as the engine's sandbox sets it
-FILE_LIMIT = 4 << 20  # bytes the REPL may write to one file, as the engine's sandbox sets it
-WORKDIR_SHOWN = "/tmp/snippet"  # how the engine shows a run's temporary directory
 ADDR_NO_RANDOMIZE = 0x0040000
 
 # System calls a REPL sleeps in while it waits for a key: (read, fd 0) and the

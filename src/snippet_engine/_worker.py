@@ -352,7 +352,7 @@ _ITEM_LIMIT = 8  # items of one container shown
 
 def _label(obj):
     """Short text for an object drawn as a single box."""
-    if isinstance(obj, _ATOMS) or type(obj) is bool:
+    if isinstance(obj, _ATOMS):  # bool is an int
         text = repr(obj)
     elif isinstance(obj, type):
         text = "class " + obj.__qualname__
@@ -377,7 +377,7 @@ def _draw(names, namespace, path):
         number = seen[key] = len(nodes)
         node = {"type": type(obj).__name__, "label": _label(obj), "edges": []}
         nodes.append(node)
-        if len(nodes) > _NODE_LIMIT or isinstance(obj, _ATOMS) or type(obj) is bool:
+        if len(nodes) > _NODE_LIMIT or isinstance(obj, _ATOMS):
             return number
         if isinstance(obj, weakref.ref):
             target = obj()
