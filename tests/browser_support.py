@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]
+from conftest import skip_or_fail
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,10 +70,7 @@ def chromium() -> Iterator[Browser]:
     """
     executable, reason = find_chromium()
     if executable is None:
-        # On CI a missing browser is a broken setup, not a reason to pass.
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail(reason)
     if _Shared.browser is None:
         _Shared.playwright = sync_playwright().start()
         _Shared.browser = _Shared.playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

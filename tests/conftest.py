@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,8 +48,16 @@ def runner(settings: Settings) -> Iterator[Runner]:
 
 def found_interpreters() -> list[Interpreter]:
     """What discovery finds here (for parametrising at collection time)."""
+    return list(_discovered())
+
+
+@functools.cache  # a dozen modules parametrise on it; one discovery per process
+def _discovered() -> tuple[Interpreter, ...]:
     project = open_project(Settings.from_environ(root=ROOT))
-    return list(project.discovery.found)
+    try:
+        return project.discovery.found
+    finally:
+        project.close()
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +67,16 @@ def project(settings: Settings) -> Iterator[Project]:
     project.close()
 
 
-def missing_interpreter(key: str) -> None:
-    """Fail under CI, skip elsewhere; either way name the interpreter and how to get it."""
-    message = f"{describe_key(key)} not found on this machine; install it with: {INSTALL_HINT}"
+def skip_or_fail(reason: str) -> None:
+    """Fail under CI, where a missing tool is a broken setup, not a reason to pass; skip elsewhere."""
     if IN_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def missing_interpreter(key: str) -> None:
+    """skip_or_fail, naming the interpreter and how to get it."""
+    skip_or_fail(f"{describe_key(key)} not found on this machine; install it with: {INSTALL_HINT}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import missing_interpreter
 from scripts_support import load_script
 
 from snippet_engine import Interpreter
@@ -405,7 +406,7 @@ def test_one_path_is_asked_of_the_engines_discovery(interpreters: dict[str, Inte
 @pytest.mark.parametrize("key", list(FACTS))
 def test_real_repl_session(key: str, interpreters: dict[str, Interpreter], tmp_path: Path) -> None:
     if key not in interpreters:
-        pytest.skip(f"{key} is not installed here")
+        missing_interpreter(key)  # under CI=true a failure, as for every other interpreter test
     identity, one_line = FACTS[key]
     transcript = tmp_path / "facts.pycon"
     transcript.write_text(

@@ -17,11 +17,9 @@ test-artifacts/tryit-timings.json; screenshots to test-artifacts/screenshots/.
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -32,12 +30,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from browser_support import ROOT, chromium, serve, site_prefix
+from conftest import skip_or_fail
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Worker, expect
-from sites import Build
+from sites import MKDOCS, Build
 
 pytestmark = pytest.mark.browser
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ASSETS = ROOT / "docs" / "assets" / "tryit"
 RUNTIME_FILES = (
     "pyodide.mjs",
@@ -51,13 +49,6 @@ CHAPTER = "mutability/"  # a chapter with transcripts and a "Predict the output"
 LOADED = 60_000  # ms: a cold load takes a few seconds; a slow CI machine gets room
 LABEL = re.compile(r"^Output: CPython 3\.14\.\d+ on WebAssembly \(32-bit\)$")
 FINISHED = re.compile(r"^(Ran in|The session ended)")
-
-
-def _skip_or_fail(reason: str) -> None:
-    # On CI a missing browser or interpreter is a broken setup, not a reason to pass.
-    if IN_CI:
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 @dataclass
@@ -109,7 +100,7 @@ def browser() -> Iterator[Browser]:
 def session(browser: Browser, real_site: Build) -> Iterator[Session]:
     missing = [name for name in RUNTIME_FILES if not (ASSETS / name).is_file()]
     if missing:
-        _skip_or_fail(f"docs/assets/tryit/ lacks {', '.join(missing)}: run `make tryit-assets` (needs npm)")
+        skip_or_fail(f"docs/assets/tryit/ lacks {', '.join(missing)}: run `make tryit-assets` (needs npm)")
     assert real_site.returncode == 0, real_site.log
     with serve(real_site.site) as base:
         context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
@@ -187,7 +178,7 @@ def test_pyodide_is_pinned_and_the_copied_driver_is_the_engines() -> None:
     assert all(name in script for name in RUNTIME_FILES)
     copied = ASSETS / "_worker.py"
     if not copied.is_file():
-        _skip_or_fail("docs/assets/tryit/_worker.py is missing: run `make tryit-assets` (needs npm)")
+        skip_or_fail("docs/assets/tryit/_worker.py is missing: run `make tryit-assets` (needs npm)")
     # The panel runs the engine's REPL driver itself, never a copy that drifted.
     engine = ROOT / "src" / "snippet_engine" / "_worker.py"
     assert copied.read_bytes() == engine.read_bytes(), "stale copy: run `make tryit-assets`"
@@ -330,7 +321,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
         server = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+            [*MKDOCS, "serve", "--dev-addr", f"127.0.0.1:{port}"],
             cwd=ROOT,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -354,7 +345,7 @@ def served(tmp_path: Path) -> Iterator[str]:
 
 def test_the_panel_runs_under_mkdocs_serve(browser: Browser, served: str) -> None:
     if not all((ASSETS / name).is_file() for name in RUNTIME_FILES):
-        _skip_or_fail("docs/assets/tryit/ is incomplete: run `make tryit-assets` (needs npm)")
+        skip_or_fail("docs/assets/tryit/ is incomplete: run `make tryit-assets` (needs npm)")
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
