@@ -40,9 +40,7 @@ pytestmark = pytest.mark.skipif(not _CPYTHONS, reason="no CPython interpreter fo
 @pytest.fixture(scope="module")
 def runner(settings: Settings) -> Iterator[Runner]:
     """The engine's runner as the settings make it; nothing runs at all without a sandbox or trust."""
-    sandbox = Sandbox(
-        use_bwrap=settings.sandbox != "none", run_base=settings.run_dir, trusted=settings.trusted
-    )
+    sandbox = Sandbox.from_settings(settings)
     refusal = sandbox.refusal()
     if refusal is not None:
         sandbox.close()
@@ -175,7 +173,7 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory, newest: Interpreter,
     """All fixtures on pages of one site, plus a good page, built strict on one CPython."""
     tmp = tmp_path_factory.mktemp("hostile")
     # Decided before anything runs: the destructive fixtures only where the build gets the sandbox.
-    probe = Sandbox(use_bwrap=settings.sandbox != "none", trusted=settings.trusted)
+    probe = Sandbox.from_settings(settings)
     sandboxed, refusal = probe.bwrap is not None, probe.refusal()
     probe.close()
     if refusal is not None:
@@ -266,38 +264,11 @@ def test_a_run_that_tries_to_kill_the_sandbox_fails_alone(runner: Runner, newest
     assert after.error is None and after.steps[0].output == "42\n"
 
 
-@pytest.mark.parametrize(
-    ("header", "message"),
-    [
-        (
-            "#| timeout: abc",
-            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not 'abc'",
-        ),
-        (
-            "#| timeout: inf",
-            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not 'inf'",
-        ),
-        (
-            "#| timeout: nan",
-            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not 'nan'",
-        ),
-        (
-            "#| timeout: 0",
-            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not '0'",
-        ),
-        (
-            "#| timeout: -1",
-            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not '-1'",
-        ),
-        (
-            "#| timeout: 1e9",
-            "snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not '1e9'",
-        ),
-    ],
-)
-def test_an_impossible_timeout_is_an_error_naming_the_line(header: str, message: str) -> None:
+@pytest.mark.parametrize("timeout", ["abc", "inf", "nan", "0", "-1", "1e9"])
+def test_an_impossible_timeout_is_an_error_naming_the_line(timeout: str) -> None:
+    message = f"snippets/hostile/t.pycon:1: timeout is a number of seconds from 0.5 to 120, not {timeout!r}"
     with pytest.raises(SnippetError) as caught:
-        parse(Path("snippets/hostile/t.pycon"), f"{header}\n>>> 1\n1\n")
+        parse(Path("snippets/hostile/t.pycon"), f"#| timeout: {timeout}\n>>> 1\n1\n")
     assert str(caught.value) == message
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
-from browser_support import chromium, serve
+from browser_support import chromium, serve, site_prefix
 from mkdocs.config import load_config
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -103,7 +103,7 @@ def first_hit(page: Page, query: str) -> Hit | None:
 
 def _hit(href: str, heading: str) -> Hit:
     parts = urlsplit(href)
-    page = parts.path.split("/python-under-the-hood/", 1)[-1]
+    page = parts.path.split(site_prefix(), 1)[-1]
     return Hit(page, parts.fragment, heading.strip())
 
 
@@ -120,7 +120,7 @@ def section_text(site: Path, hit: Hit, *, prose_only: bool = False) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
-def test_refcount_finds_the_section_on_reference_counting(search: Page, real_site: Build) -> None:
+def test_refcount_finds_the_section_on_reference_counting(search: Page) -> None:
     hit = first_hit(search, "refcount")
     assert hit is not None, "nothing found: the reference-counting section needs the word 'refcount'"
     assert hit.page == "memory/", hit
@@ -136,7 +136,7 @@ def test_getrefcount_finds_the_section_that_uses_it(search: Page, real_site: Bui
     assert "sys.getrefcount" in section_text(real_site.site, hit), hit
 
 
-def test_pyc_finds_pyc_files_and_pycache(search: Page, real_site: Build) -> None:
+def test_pyc_finds_pyc_files_and_pycache(search: Page) -> None:
     hit = first_hit(search, "pyc")
     assert hit is not None, "nothing found"
     assert hit.page == "how-python-runs/", hit
