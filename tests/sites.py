@@ -6,7 +6,9 @@ of the real site.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,3 +134,44 @@ def copy_real_site(target: Path) -> Path:
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "copy"]):
         subprocess.run([*git, *command], cwd=target, check=True, capture_output=True)
     return target
+
+
+@dataclass(frozen=True)
+class TabSet:
+    page: str
+    source: str  # the snippet file, from the provenance link
+    keys: list[list[str]]  # data-tab-keys: the interpreters behind each tab
+    labels: list[str]
+    checked: int
+    blocks: list[str]  # each tab's HTML
+
+
+def text_of(fragment: str) -> str:
+    """An HTML fragment's text: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def tab_sets(site: Path) -> list[TabSet]:
+    """Every example of the built `site` that shows per-interpreter tabs."""
+    found = []
+    for path in sorted(site.rglob("*.html")):
+        page = path.read_text(encoding="utf-8")
+        for match in re.finditer(r'<div class="snippet"([^>]*)>', page):
+            keys = re.search(r'data-tab-keys="([^"]*)"', match.group(1))
+            body = page[match.end() :].split('<div class="snippet-meta"', 1)
+            if keys is None or '<div class="tabbed-set' not in body[0]:
+                continue
+            source = re.search(r'class="snippet-source"[^>]*>([^<]+)<', body[1]) if len(body) > 1 else None
+            head, content = body[0].split('<div class="tabbed-content">', 1)
+            radios = re.findall(r"<input[^>]*>", head.split('<div class="tabbed-labels', 1)[0])
+            found.append(
+                TabSet(
+                    page=path.relative_to(site).as_posix(),
+                    source=source.group(1) if source else "?",
+                    keys=[group.split() for group in keys.group(1).split(";")],
+                    labels=[text_of(label) for label in re.findall(r"<label[^>]*>(.*?)</label>", head)],
+                    checked=next(i for i, radio in enumerate(radios) if "checked" in radio),
+                    blocks=content.split('<div class="tabbed-block"')[1:],
+                )
+            )
+    return found

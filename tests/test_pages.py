@@ -6,18 +6,15 @@ the way a reader would: which tabs exist and what each shows.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import found_interpreters
-from sites import ROOT, Build
-from test_reading_pages import tab_sets
+from sites import ROOT, Build, TabSet, tab_sets, text_of
 
 pytestmark = pytest.mark.slow
 _FOUND = {i.key for i in found_interpreters()}
@@ -28,17 +25,19 @@ def needs(*keys: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=f"needs interpreters {missing} to show the difference")
 
 
-def _text(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+@pytest.fixture(scope="module")
+def sets(real_site: Build) -> list[TabSet]:
+    assert real_site.returncode == 0, real_site.log
+    return tab_sets(real_site.site)
 
 
-def outputs_containing(site: Path, needle: str) -> dict[str, str]:
+def outputs_containing(sets: list[TabSet], needle: str) -> dict[str, str]:
     """Interpreter key -> the text its tab shows, for the first tab set on any page showing needle.
 
     Tabs group interpreters that printed the same; data-tab-keys says which.
     """
-    for tab_set in tab_sets(site):
-        texts = [_text(block) for block in tab_set.blocks]
+    for tab_set in sets:
+        texts = [text_of(block) for block in tab_set.blocks]
         if any(needle in t for t in texts):
             return {key: text for keys, text in zip(tab_set.keys, texts, strict=True) for key in keys}
     raise AssertionError(f"no tab set shows {needle!r}")
@@ -49,29 +48,31 @@ def _last_output(text: str, source: str) -> str:
 
 
 @needs("3.11", "3.14", "3.15", "pypy3.11")
-def test_separately_entered_1000s_are_not_identical_on_cpython_3_11_but_are_on_pypy(real_site: Build) -> None:
-    outputs = outputs_containing(real_site.site, ">>> x is y")
+def test_separately_entered_1000s_are_not_identical_on_cpython_3_11_but_are_on_pypy(
+    sets: list[TabSet],
+) -> None:
+    outputs = outputs_containing(sets, ">>> x is y")
     assert _last_output(outputs["3.11"], ">>> x is y") == "False"
     assert _last_output(outputs["pypy3.11"], ">>> x is y") == "True"
 
 
 @needs("3.11", "3.12")
-def test_refcount_of_none_differs_between_311_and_312(real_site: Build) -> None:
-    outputs = outputs_containing(real_site.site, ">>> sys.getrefcount(None)\n")
+def test_refcount_of_none_differs_between_311_and_312(sets: list[TabSet]) -> None:
+    outputs = outputs_containing(sets, ">>> sys.getrefcount(None)\n")
     before, after = (_last_output(outputs[v], ">>> sys.getrefcount(None)\n") for v in ("3.11", "3.12"))
     assert after == "4294967295"  # immortal (PEP 683)
     assert before != after
 
 
 @needs("pypy3.11")
-def test_pypy_shows_its_real_attribute_error_for_getrefcount(real_site: Build) -> None:
-    outputs = outputs_containing(real_site.site, ">>> sys.getrefcount(None)\n")
+def test_pypy_shows_its_real_attribute_error_for_getrefcount(sets: list[TabSet]) -> None:
+    outputs = outputs_containing(sets, ">>> sys.getrefcount(None)\n")
     assert "AttributeError: module 'sys' has no attribute 'getrefcount'" in outputs["pypy3.11"]
 
 
 @needs("3.11", "pypy3.11")
-def test_dis_of_a_plus_b_is_binary_op_on_cpython_and_binary_add_on_pypy(real_site: Build) -> None:
-    outputs = outputs_containing(real_site.site, 'dis.dis("a + b")')
+def test_dis_of_a_plus_b_is_binary_op_on_cpython_and_binary_add_on_pypy(sets: list[TabSet]) -> None:
+    outputs = outputs_containing(sets, 'dis.dis("a + b")')
     assert "BINARY_ADD" in outputs["pypy3.11"] and "BINARY_OP" not in outputs["pypy3.11"]
     for key, text in outputs.items():
         if not key.startswith("pypy"):
@@ -113,9 +114,9 @@ def test_provenance_lines_are_shown_but_kept_out_of_search(real_site: Build) -> 
 def test_the_implementation_table_is_built_from_real_outputs(real_site: Build) -> None:
     page = real_site.page("how-python-runs/index.html")
     table = next(t for t in page.split("<table>")[1:] if "What we asked" in t).split("</table>", 1)[0]
-    header = [_text(h) for h in re.findall(r"<th>(.*?)</th>", table)]
+    header = [text_of(h) for h in re.findall(r"<th>(.*?)</th>", table)]
     row = next(r for r in table.split("<tr>") if "1000" in r)
-    cells = [_text(c) for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)][1:]
+    cells = [text_of(c) for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)][1:]
     by_label = dict(zip(header[1:], cells, strict=False))
     assert by_label["CPython 3.12"] == "False"
     assert by_label["PyPy 3.11"] == "True"

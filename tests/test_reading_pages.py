@@ -8,13 +8,10 @@ at most a fifth of all output lines in tab sets across the site.
 
 from __future__ import annotations
 
-import html
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from sites import Build
+from sites import Build, TabSet, tab_sets, text_of
 
 from snippet_engine.interpreters import supported_keys
 
@@ -22,45 +19,6 @@ pytestmark = pytest.mark.slow
 
 HIGHLIGHTED_SHARE = 0.20
 _LINE_END = "\n"
-
-
-@dataclass(frozen=True)
-class TabSet:
-    page: str
-    source: str  # the snippet file, from the provenance link
-    keys: list[list[str]]  # data-tab-keys: the interpreters behind each tab
-    labels: list[str]
-    checked: int
-    blocks: list[str]  # each tab's HTML
-
-
-def _text(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
-
-
-def tab_sets(site: Path) -> list[TabSet]:
-    found = []
-    for path in sorted(site.rglob("*.html")):
-        page = path.read_text(encoding="utf-8")
-        for match in re.finditer(r'<div class="snippet"([^>]*)>', page):
-            keys = re.search(r'data-tab-keys="([^"]*)"', match.group(1))
-            body = page[match.end() :].split('<div class="snippet-meta"', 1)
-            if keys is None or '<div class="tabbed-set' not in body[0]:
-                continue
-            source = re.search(r'class="snippet-source"[^>]*>([^<]+)<', body[1]) if len(body) > 1 else None
-            head, content = body[0].split('<div class="tabbed-content">', 1)
-            radios = re.findall(r"<input[^>]*>", head.split('<div class="tabbed-labels', 1)[0])
-            found.append(
-                TabSet(
-                    page=path.relative_to(site).as_posix(),
-                    source=source.group(1) if source else "?",
-                    keys=[group.split() for group in keys.group(1).split(";")],
-                    labels=[_text(label) for label in re.findall(r"<label[^>]*>(.*?)</label>", head)],
-                    checked=next(i for i, radio in enumerate(radios) if "checked" in radio),
-                    blocks=content.split('<div class="tabbed-block"')[1:],
-                )
-            )
-    return found
 
 
 def output_lines(block: str) -> list[tuple[bool, str]]:
@@ -75,7 +33,7 @@ def output_lines(block: str) -> list[tuple[bool, str]]:
             highlighted = "\x00" in raw
             if raw.lstrip("\x00").startswith('<span class="gp">'):
                 continue  # an input: ">>> ", "... " or "$ "
-            text = _text(raw.replace("\x00", ""))
+            text = text_of(raw.replace("\x00", ""))
             if text or highlighted:
                 lines.append((highlighted, text))
     return lines
@@ -97,7 +55,7 @@ def test_every_tab_set_matches_its_tab_keys(sets: list[TabSet]) -> None:
 def test_no_tab_set_has_two_tabs_showing_the_same_text(sets: list[TabSet]) -> None:
     repeated = []
     for tab_set in sets:
-        texts = [_text(block).strip() for block in tab_set.blocks]
+        texts = [text_of(block).strip() for block in tab_set.blocks]
         if len(set(texts)) != len(texts):
             repeated.append(f"{tab_set.page}: {tab_set.source} ({', '.join(tab_set.labels)})")
     assert repeated == []
