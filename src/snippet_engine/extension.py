@@ -94,6 +94,18 @@ def validate(
     return True
 
 
+def _report(problems: list[str], build: Build, strict_error: type[Exception]) -> None:
+    """Warn of the problems (MkDocs --strict counts the warnings); with strict settings, also raise.
+
+    `strict_error`: the one exception the calling pymdownx hook lets through.
+    """
+    if problems:
+        message = "\n".join(problems)
+        logger.warning("snippet: %s", message)
+        if build.settings.strict:
+            raise strict_error(f"snippet: {message}")
+
+
 def _format(kind: str, source: str, options: dict[str, Any], md: Markdown) -> str:
     extension = _extension(md)
     build = extension.build
@@ -103,11 +115,7 @@ def _format(kind: str, source: str, options: dict[str, Any], md: Markdown) -> st
         raise SuperFencesException(f"{build.pages_with(kind, source)}: {error}") from None
     try:
         markdown, problems = build.views.render(fence, options.get("title"))
-        if problems:
-            message = "\n".join(problems)
-            logger.warning("snippet: %s", message)
-            if build.settings.strict:
-                raise SuperFencesException(f"snippet: {message}")
+        _report(problems, build, SuperFencesException)
         name = fence.paths[0] if kind == "snippet" else kind
         return build.convert(kind, markdown, md, extension.id_prefix(name), extension.settings_of(md))
     except SuperFencesException:
@@ -140,11 +148,7 @@ def value_format(src: str, language: str, class_name: str, md: Markdown) -> Elem
         text, where, problems = build.views.value(value)
     except Exception as error:
         raise InlineHiliteException(f"snippet engine failed on `#!out {src}`: {error!r}") from error
-    if problems:
-        message = "\n".join(problems)
-        logger.warning("snippet: %s", message)
-        if build.settings.strict:
-            raise InlineHiliteException(f"snippet: {message}")
+    _report(problems, build, InlineHiliteException)
     element = Element("span", {"class": class_name, "title": f"from {where}"})
     # Atomic: no inline pattern runs on it (`__pycache__` is not emphasis, `<module>`
     # not markup), and the serializer escapes it. A value is always text.

@@ -17,7 +17,7 @@ from .check import matches
 from .header import SnippetError
 from .interpreters import supported_keys
 from .results import RunResult
-from .snippet import PROMPTS, Snippet, Step, Variant, dump, output_lines, parse
+from .snippet import PROMPTS, Snippet, Step, Variant, dump, is_prompt, output_lines, parse
 
 _LABEL_LIKE = re.compile(r"^#>?\[[^\]]*\]$")
 
@@ -71,7 +71,7 @@ def _unwritable(kind: str, text: str) -> str | None:
             return "a line that reads <BLANKLINE> (that marks an empty line)"
         if _LABEL_LIKE.match(line):
             return f"a line that reads like a label, {line!r}"
-        if kind in PROMPTS and any(line.startswith(p) or line == p.rstrip() for p in PROMPTS[kind][:1]):
+        if kind in PROMPTS and is_prompt(line, PROMPTS[kind][0]):
             return f"a line that starts like an input, {line!r}"
     return None
 

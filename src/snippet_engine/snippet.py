@@ -31,7 +31,6 @@ PROMPTS = {"pycon": (">>> ", "... "), "console": ("$ ", "> ")}
 
 _LABEL = re.compile(r"^#>?\[([^\]]+)\]$")
 _BOM = "\ufeff"
-_KEY = re.compile(r"^(pypy)?3\.\d+t?$")  # the interpreter keys a record may be labelled with
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def _split_variants(lines: list[str], path: Path, first_lineno: int) -> tuple[Va
             elif body:
                 raise SnippetError(f"{path}:{first_lineno + offset}: output before the first label")
             labels, body, started = tuple(match.group(1).split()), [], True
-            bad = [label for label in labels if not _KEY.match(label)]
+            bad = [label for label in labels if not _is_key(label)]
             if bad or not labels:
                 raise SnippetError(
                     f"{path}:{first_lineno + offset}: {line!r} names no interpreter "
@@ -131,26 +130,36 @@ def _parse_transcript(lines: list[str], start: int, path: Path, prompt: str, mor
         if not line.strip():
             index += 1
             continue
-        if not (line.startswith(prompt) or line == prompt.rstrip()):
+        if not is_prompt(line, prompt):
             raise SnippetError(f"{path}:{index + 1}: expected a '{prompt}' line, found {line!r}")
         lineno = index + 1
         source = [line[len(prompt) :]]
         index += 1
-        while index < len(lines) and (lines[index].startswith(more) or lines[index] == more.rstrip()):
+        while index < len(lines) and is_prompt(lines[index], more):
             source.append(lines[index][len(more) :])
             index += 1
         output: list[str] = []
         first_output = index + 1
         # Output runs to the next blank line or prompt; a bare `>>>` is an
         # input of its own (an empty Enter), never an output line.
-        while index < len(lines) and lines[index].strip() and not _is_prompt(lines[index], prompt):
+        while index < len(lines) and lines[index].strip() and not is_prompt(lines[index], prompt):
             output.append(lines[index])
             index += 1
         steps.append(Step(_join(source), lineno, _split_variants(output, path, first_output)))
     return steps
 
 
-def _is_prompt(line: str, prompt: str) -> bool:
+def _is_key(label: str) -> bool:
+    """A label names an interpreter key (3.12, 3.14t, pypy3.11)."""
+    try:
+        parse_key(label)
+    except ValueError:
+        return False
+    return True
+
+
+def is_prompt(line: str, prompt: str) -> bool:
+    """Whether `line` starts with `prompt` (a bare prompt, Enter alone, has no trailing space)."""
     return line.startswith(prompt) or line == prompt.rstrip()
 
 
