@@ -8,6 +8,7 @@ the way out open: the pages must come out with the same real outputs.
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import re
 import shutil
@@ -26,8 +27,29 @@ _LABEL = re.compile(r'<label for="[^"]*__tabbed_[^"]*">([^<]*)</label>')
 _HLL = re.compile(r'<span class="hll">')
 
 
+def _without_varying(page: str) -> str:
+    """The page with each example labelled "Varies from run to run" cut down to its snippet's path.
+
+    Such outputs (timings) are promised to differ: two builds that each ran the
+    snippet (on a cold cache, in two test workers at once) print two timings.
+    """
+    starts = [m.start() for m in re.finditer(r'<div class="snippet"', page)] + [len(page)]
+    kept, position = [], 0
+    for start, following in itertools.pairwise(starts):
+        segment = page[start:following]
+        if "Varies from run to run" in segment:
+            # The note is the example's last part: its </div>, then the example's own.
+            note_end = segment.index("</div>", segment.index("Varies from run to run"))
+            end = start + segment.index("</div>", note_end + len("</div>")) + len("</div>")
+            source = re.search(r'class="snippet-source"[^>]*>([^<]+)<', segment)
+            kept += [page[position:start], f"(varies: {source.group(1) if source else '?'})"]
+            position = end
+    return "".join(kept) + page[position:]
+
+
 def _shown(page: str) -> dict[str, object]:
     """What a reader sees of the executed examples: every code block's text, tab labels, highlights."""
+    page = _without_varying(page)
     texts = [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in _PRE.findall(page)]
     return {
         "code": texts,
